@@ -1,0 +1,72 @@
+"""Metric placement (lfm3d_net.metric): pure numpy, no ROS."""
+
+import numpy as np
+import pytest
+
+from lfm3d_net import metric
+
+K = np.array([500.0, 0, 320, 0, 500.0, 240, 0, 0, 1])
+
+
+def _project(points_m):
+    """Pinhole projection of (N, 3) metres to (N, 2) pixels with K."""
+    fx, fy, cx, cy = 500.0, 500.0, 320.0, 240.0
+    return np.stack([fx * points_m[:, 0] / points_m[:, 2] + cx,
+                     fy * points_m[:, 1] / points_m[:, 2] + cy], axis=-1)
+
+
+def test_extent_is_largest_pairwise_distance_of_valid_points():
+    pts = np.array([[[0, 0, 0], [3, 4, 0], [100, 0, 0]]], float)
+    mask = np.array([[True, True, False]])
+    assert metric.extent(pts, mask)[0] == pytest.approx(5.0)
+    assert metric.extent(pts)[0] == pytest.approx(100.0)
+
+
+def test_extent_ignores_nan_at_masked_points():
+    pts = np.array([[[0, 0, 0], [0, 2, 0], [np.nan, np.nan, np.nan]]])
+    assert metric.extent(pts, np.array([[True, True, False]]))[0] == pytest.approx(2.0)
+
+
+def test_place_metric_recovers_depth_and_position_of_a_distant_rod():
+    # A 1.7 m vertical rod 5 m in front of the camera, 0.5 m right: far enough that
+    # weak perspective is accurate (the rod's depth range is 0), so recovery is exact
+    # up to float error.
+    rod_m = np.array([[0.5, -0.85, 5.0], [0.5, 0.0, 5.0], [0.5, 0.85, 5.0]])
+    uv = _project(rod_m)
+    center = uv.mean(axis=0)
+    rel_px = np.concatenate([uv - center, np.zeros((3, 1))], axis=1)  # root-relative, pixels
+    placed, depth, m_per_px = metric.place_metric(rel_px[None], center[None],
+                                                  np.ones((1, 3), bool), K, 1.7)
+    assert depth[0] == pytest.approx(5.0, rel=1e-9)
+    assert m_per_px[0] == pytest.approx(5.0 / 500.0, rel=1e-9)
+    np.testing.assert_allclose(placed[0], rod_m, atol=1e-9)
+
+
+def test_place_metric_extent_matches_the_size_prior():
+    rng = np.random.default_rng(0)
+    pts = rng.normal(size=(2, 17, 3)) * 40.0
+    mask = np.ones((2, 17), bool)
+    placed, depth, _ = metric.place_metric(pts, np.array([[300.0, 200], [10, 400]]), mask, K,
+                                           np.array([1.7, 0.19]))
+    np.testing.assert_allclose(metric.extent(placed, mask), [1.7, 0.19], rtol=1e-9)
+    assert (depth > 0).all()
+
+
+def test_place_metric_gives_nan_for_degenerate_instance_not_inf():
+    pts = np.zeros((1, 3, 3))
+    placed, depth, _ = metric.place_metric(pts, np.zeros((1, 2)), np.ones((1, 3), bool), K, 1.0)
+    assert np.isnan(depth[0]) and np.isnan(placed).all()
+
+
+@pytest.mark.parametrize("bad_k", [np.zeros(9), np.ones(8), np.array([np.nan] * 9)])
+def test_invalid_camera_matrix_raises_value_error(bad_k):
+    with pytest.raises(ValueError, match="camera matrix"):
+        metric.place_metric(np.ones((1, 3, 3)), np.zeros((1, 2)), np.ones((1, 3), bool), bad_k, 1.0)
+
+
+def test_size_prior_lookup_is_case_insensitive_with_default():
+    assert metric.size_prior("Person") == pytest.approx(1.7)
+    assert metric.size_prior("unicorn", default=2.5) == 2.5
+    assert metric.size_prior("hand", {"hand": 0.2}) == 0.2
+    with pytest.raises(ValueError, match="size prior"):
+        metric.size_prior("hand", {"hand": -1.0})
