@@ -1,0 +1,101 @@
+"""Rig registry: every built-in rig is well formed; user rigs load from YAML."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lfm3d_net.rigs import RIGS, Rig, get_rig, load_rigs_yaml, register_rig
+
+BUILTIN = ["coco17", "h36m17", "mocap26", "deepmimic15", "panoptic15", "coco_wholebody133",
+           "hand21", "face68", "quadruped17", "bird15", "chair10", "table8", "car12",
+           "aircraft10", "bottle8", "mug8"]
+# Mirror-symmetric rigs must have as many left as right points.
+SYMMETRIC = BUILTIN  # every built-in rig is mirror-symmetric
+EXAMPLE_YAML = Path(__file__).resolve().parents[1] / "config" / "rigs_example.yaml"
+
+
+def test_all_contract_rig_names_are_registered():
+    assert set(BUILTIN) <= set(RIGS)
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_rig_is_well_formed(name):
+    rig = get_rig(name)
+    e = rig.edge_array()
+    assert e.dtype == np.int64 and e.shape == (len(rig.edges), 2)
+    assert e.min() >= 0 and e.max() < rig.n
+    assert len({tuple(sorted(p)) for p in rig.edges}) == len(rig.edges), "duplicate edge"
+    assert len(set(rig.joints)) == rig.n, "duplicate joint name"
+    s = rig.side_array()
+    assert s.dtype == np.float32 and s.shape == (rig.n,)
+    assert set(np.unique(s)) <= {-1.0, 0.0, 1.0}
+    assert rig.category
+
+
+@pytest.mark.parametrize("name", SYMMETRIC)
+def test_left_and_right_counts_balance(name):
+    s = get_rig(name).side_array()
+    assert (s == -1).sum() == (s == 1).sum()
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_named_left_right_joints_have_matching_sides(name):
+    rig = get_rig(name)
+    for j, side in zip(rig.joints, rig.sides):
+        tokens = j.split("_")
+        if "left" in tokens and "face" not in tokens:
+            assert side == -1, j
+        if "right" in tokens and "face" not in tokens:
+            assert side == 1, j
+
+
+def test_face68_sides_follow_subject_not_image():
+    face = get_rig("face68")
+    # iBUG 36 is the subject's right eye outer corner, 45 the left one; 8 is the chin.
+    assert face.sides[36] == 1 and face.sides[45] == -1 and face.sides[8] == 0
+
+
+def test_wholebody_layout_is_body_feet_face_hands():
+    wb = get_rig("coco_wholebody133")
+    assert wb.n == 133
+    assert wb.joints[:17] == get_rig("coco17").joints
+    assert wb.joints[23] == "face_jaw_0" and wb.joints[91] == "left_hand_wrist"
+    assert wb.joints[112] == "right_hand_wrist"
+
+
+def test_unknown_rig_error_lists_known_names():
+    with pytest.raises(KeyError, match="coco17"):
+        get_rig("no_such_rig")
+
+
+@pytest.mark.parametrize("kwargs, msg", [
+    (dict(edges=((0, 3),)), "out of range"),
+    (dict(edges=((0, 1), (1, 0))), "duplicate edge"),
+    (dict(sides=(0, 2, 0)), "sides must be"),
+    (dict(joints=("a", "a", "b")), "duplicate joint"),
+    (dict(sides=(0, 0)), "sides for"),
+])
+def test_bad_rig_raises_clear_value_error(kwargs, msg):
+    base = dict(name="bad", category="x", joints=("a", "b", "c"), edges=((0, 1),), sides=(0, 0, 0))
+    base.update(kwargs)
+    with pytest.raises(ValueError, match=msg):
+        Rig(**base)
+
+
+def test_register_refuses_silent_redefinition():
+    with pytest.raises(ValueError, match="already registered"):
+        register_rig(Rig("coco17", "person", ("a",), (), (0,)))
+
+
+def test_example_yaml_loads_and_registers():
+    rigs = load_rigs_yaml(EXAMPLE_YAML)
+    assert [r.name for r in rigs] == ["gripper5", "upper_body7"]
+    g = get_rig("gripper5")
+    assert g.edges[1] == (1, 2) and g.sides == (0, -1, -1, 1, 1)
+
+
+def test_yaml_with_unknown_edge_joint_raises(tmp_path):
+    p = tmp_path / "r.yaml"
+    p.write_text("rigs:\n  - name: t\n    joints: [a, b]\n    edges: [[a, zz]]\n")
+    with pytest.raises(ValueError, match="unknown joint"):
+        load_rigs_yaml(p)
