@@ -1,0 +1,224 @@
+"""Message <-> array conversion for the lifter node, with the bad-input policy.
+
+Pure Python + numpy: input messages are read by attribute (duck typing), so tests can
+pass `types.SimpleNamespace` objects; output messages are built by `to_skeleton_msgs`,
+which imports the generated message classes only when called.
+
+Bad-input policy (docs/node.md): an instance that cannot be lifted is rejected with a
+`Rejected(reason, detail)`; the rest of the message is still lifted. Reasons are the
+keys of `REASONS`. A NaN x or y marks that one point as missing (msg/Keypoints2D.msg);
+an infinite coordinate or a non-finite confidence is a corrupt instance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+MIN_VALID_POINTS = 3  # fewer points carry no 3D information (and break normalisation)
+
+# reason key -> what it means (diagnostics and docs use the same keys)
+REASONS: dict[str, str] = {
+    "length_mismatch": "x, y and confidence have different lengths",
+    "non_finite": "an x or y is infinite or a confidence is NaN/inf",
+    "too_few_points": f"fewer than {MIN_VALID_POINTS} valid points after confidence masking",
+    "too_many_points": "more keypoints than max_keypoints",
+    "bad_edges": "odd-length edges or an edge index >= N",
+    "unknown_rig": "rig name not in the rig registry",
+    "rig_mismatch": "rig has a different number of joints than the instance",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-instance acceptance rules, from the node's parameters."""
+
+    min_confidence: float = 0.0   # points with confidence < this are masked out
+    max_keypoints: int = 256      # instances with more points are rejected
+    default_rig: str = ""         # used when an instance names no rig and N matches
+
+
+@dataclass
+class Instance:
+    """One accepted input instance, as arrays."""
+
+    index: int                 # position in the input message
+    instance_id: int
+    category: str
+    rig: str                   # rig actually used ("" = none)
+    xy: np.ndarray             # (N, 2) float32 pixels, 0 at invalid points
+    valid: np.ndarray          # (N,) bool, True = usable point
+    confidence: np.ndarray     # (N,) float32 in [0, 1], 0 at invalid points
+    edges: np.ndarray          # (E, 2) int64, indices < N
+    sides: np.ndarray          # (N,) float32 in {-1, 0, 1}
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """Why one input instance was dropped."""
+
+    index: int
+    instance_id: int
+    reason: str                # a key of REASONS
+    detail: str
+
+
+RigLookup = Callable[[str], object]  # name -> rig with .n, .edge_array(), .side_array(); KeyError
+
+
+class _Reject(Exception):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def _resolve_rig(name: str, n: int, limits: Limits, rig_lookup: RigLookup | None):
+    """The rig object to use for an instance of n points, or None."""
+    if rig_lookup is None:
+        if name:
+            raise _Reject("unknown_rig", f"rig {name!r} given but no rig registry is available")
+        return None
+    if name:
+        try:
+            rig = rig_lookup(name)
+        except KeyError:
+            raise _Reject("unknown_rig", f"unknown rig {name!r}") from None
+        if rig.n != n:
+            raise _Reject("rig_mismatch", f"rig {name!r} has {rig.n} joints but the instance has {n}")
+        return rig
+    if limits.default_rig:
+        try:
+            rig = rig_lookup(limits.default_rig)
+        except KeyError:
+            return None  # a bad default_rig is reported once at configure, not per message
+        return rig if rig.n == n else None
+    return None
+
+
+def _edges_from_flat(flat, n: int) -> np.ndarray:
+    flat = np.asarray(flat, dtype=np.int64).reshape(-1)
+    if flat.size % 2:
+        raise _Reject("bad_edges", f"edges has odd length {flat.size}")
+    if flat.size and flat.max() >= n:
+        raise _Reject("bad_edges", f"edge index {int(flat.max())} out of range for {n} points")
+    return flat.reshape(-1, 2)
+
+
+def parse_instance(kp, index: int, limits: Limits, rig_lookup: RigLookup | None = None) -> Instance:
+    """One Keypoints2D (duck-typed) -> Instance; raises _Reject with a reason key."""
+    x = np.asarray(kp.x, dtype=np.float32).reshape(-1)
+    y = np.asarray(kp.y, dtype=np.float32).reshape(-1)
+    n = x.size
+    conf_in = np.asarray(kp.confidence, dtype=np.float32).reshape(-1)
+    if y.size != n or conf_in.size not in (0, n):
+        raise _Reject("length_mismatch",
+                      f"len(x)={n}, len(y)={y.size}, len(confidence)={conf_in.size}")
+    if n > limits.max_keypoints:
+        raise _Reject("too_many_points", f"{n} keypoints > max_keypoints={limits.max_keypoints}")
+    if np.isinf(x).any() or np.isinf(y).any() or not np.isfinite(conf_in).all():
+        raise _Reject("non_finite", "infinite coordinate or non-finite confidence")
+    conf = np.ones(n, np.float32) if conf_in.size == 0 else conf_in
+    valid = ~np.isnan(x) & ~np.isnan(y) & (conf >= limits.min_confidence)
+    if int(valid.sum()) < MIN_VALID_POINTS:
+        raise _Reject("too_few_points",
+                      f"{int(valid.sum())} valid points (min_confidence={limits.min_confidence})")
+    rig = _resolve_rig(str(kp.rig), n, limits, rig_lookup)
+    edges = _edges_from_flat(kp.edges, n)
+    if edges.size == 0 and rig is not None:
+        edges = np.asarray(rig.edge_array(), dtype=np.int64).reshape(-1, 2)
+    sides = (np.asarray(rig.side_array(), np.float32) if rig is not None
+             else np.zeros(n, np.float32))
+    xy = np.where(valid[:, None], np.stack([x, y], axis=-1), 0.0).astype(np.float32)
+    return Instance(index=index, instance_id=int(kp.instance_id), category=str(kp.category),
+                    rig=getattr(rig, "name", "") if rig is not None else "",
+                    xy=xy, valid=valid, confidence=np.where(valid, np.clip(conf, 0, 1), 0).astype(np.float32),
+                    edges=edges, sides=sides)
+
+
+def parse_array(msg, limits: Limits, rig_lookup: RigLookup | None = None
+                ) -> tuple[list[Instance], list[Rejected]]:
+    """Keypoints2DArray (duck-typed) -> (accepted instances, rejected instances), input order."""
+    accepted: list[Instance] = []
+    rejected: list[Rejected] = []
+    for i, kp in enumerate(msg.instances):
+        try:
+            accepted.append(parse_instance(kp, i, limits, rig_lookup))
+        except _Reject as err:
+            rejected.append(Rejected(i, int(getattr(kp, "instance_id", -1)), err.reason, err.detail))
+    return accepted, rejected
+
+
+def pad_batch(instances: list[Instance]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stack ragged instances into one batch.
+
+    Returns keypoints (B, N_max, 2) float32 pixels, mask (B, N_max) bool (False at
+    invalid and padded points), sides (B, N_max) float32.
+    """
+    if not instances:
+        raise ValueError("pad_batch: no instances to pad")
+    b, n_max = len(instances), max(inst.xy.shape[0] for inst in instances)
+    kp = np.zeros((b, n_max, 2), np.float32)
+    mask = np.zeros((b, n_max), bool)
+    sides = np.zeros((b, n_max), np.float32)
+    for row, inst in enumerate(instances):
+        n = inst.xy.shape[0]
+        kp[row, :n], mask[row, :n], sides[row, :n] = inst.xy, inst.valid, inst.sides
+    return kp, mask, sides
+
+
+@dataclass
+class SkeletonOut:
+    """One lifted instance, ready to become a Skeleton3D."""
+
+    instance_id: int
+    category: str
+    rig: str
+    points: np.ndarray         # (N, 3) float64, NaN at invalid points
+    confidence: np.ndarray     # (N,) float32
+    edges: np.ndarray          # (E, 2) int64
+    metric: bool = False
+    scale: float = 0.0
+    center: np.ndarray = field(default_factory=lambda: np.zeros(2))  # (2,) pixels, 2D centroid
+
+
+def unpad_results(instances: list[Instance], points: np.ndarray, scale: np.ndarray,
+                  center: np.ndarray, metric: bool = False) -> list[SkeletonOut]:
+    """Lifter output -> one SkeletonOut per instance, NaN at invalid points.
+
+    points (B, N_max, 3), scale (B,) output units per normalised unit, center (B, 2) pixels.
+    """
+    points = np.asarray(points, dtype=np.float64)
+    center = np.asarray(center, dtype=np.float64).reshape(-1, 2)
+    if points.shape[0] != len(instances):
+        raise ValueError(f"unpad_results: {points.shape[0]} results for {len(instances)} instances")
+    out = []
+    for row, inst in enumerate(instances):
+        n = inst.xy.shape[0]
+        pts = np.where(inst.valid[:, None], points[row, :n], np.nan)
+        out.append(SkeletonOut(inst.instance_id, inst.category, inst.rig, pts,
+                               inst.confidence, inst.edges, metric, float(scale[row]),
+                               center[row].copy()))
+    return out
+
+
+def to_skeleton_msgs(skeletons: list[SkeletonOut], header):
+    """SkeletonOut list + std_msgs/Header -> lfm3d_ros.msg.Skeleton3DArray."""
+    from geometry_msgs.msg import Point
+    from lfm3d_ros.msg import Skeleton3D, Skeleton3DArray
+
+    out = Skeleton3DArray(header=header)
+    for sk in skeletons:
+        msg = Skeleton3D(instance_id=int(sk.instance_id), category=sk.category, rig=sk.rig,
+                         metric=bool(sk.metric), scale=float(sk.scale))
+        msg.points = [Point(x=float(p[0]), y=float(p[1]), z=float(p[2])) for p in sk.points]
+        msg.confidence = sk.confidence.astype(np.float32).tolist()
+        msg.edges = sk.edges.reshape(-1).astype(np.uint16).tolist()
+        out.skeletons.append(msg)
+    return out
+
+
+def points_from_msg(skeleton) -> np.ndarray:
+    """Skeleton3D (duck-typed) -> (N, 3) float64."""
+    return np.array([[p.x, p.y, p.z] for p in skeleton.points], dtype=np.float64).reshape(-1, 3)
