@@ -1,0 +1,363 @@
+"""Evaluate a 3D-LFM checkpoint against the flat floor and SimpleBaseline.
+
+    python -m training.eval --checkpoint runs/small/best --out runs/small/eval --samples 512
+
+Writes markdown tables to stdout and ``<out>/eval.md``, raw numbers to ``<out>/eval.json``
+and figures to ``<out>/fig_<category>.png``.
+
+Metric definitions (every method's output goes through the same steps):
+- MPJPE (protocol 1): the prediction is camera-aligned like the runtime Lifter does it
+  (``lfm3d_net.geometry.align_to_camera`` of the canonical shape against the observed 2D:
+  proper rotation, x/y along the image axes, z = depth), then scaled so its RMS radius
+  equals the ground truth's (monocular scale is unknown; this is what a known object size
+  gives), both root-relative (centred on the visible points' centroid); mean joint
+  distance over visible points. Depth sign is NOT corrected: the depth ambiguity of an
+  orthographic view is reported as is.
+- PA-MPJPE (protocol 2): after a similarity Procrustes fit (rotation, scale, translation)
+  of the prediction to the ground truth.
+- Units: % of the ground-truth instance's RMS radius (every category), and mm for the
+  person category (its 3D data is in metres).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from training.config import TrainConfig, build_mixture, make_source, resolve_sources, sources_by_rig
+
+MM_CATEGORIES = ("person",)  # 3D data in metres -> also report millimetres
+DEFAULT_PERSPECTIVE_FIELD = "perspective_prob"  # ViewConfig: probability of a perspective camera
+DEFAULT_TRANSFER = ("cmu_mocap_h36m17", "cmu_mocap_panoptic15")  # 17-joint <-> 15-joint, same motion
+
+
+# ----------------------------------------------------------------------------- metrics
+def camera_aligned(pred: np.ndarray, kp2d: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(B, N, 3) canonical shape -> (B, N, 3) rotated into the camera frame, centred (shape units)."""
+    from lfm3d_net.geometry import align_to_camera
+    pred = np.asarray(pred, np.float64)
+    R, _ = align_to_camera(pred, np.asarray(kp2d, np.float64), mask)
+    m = np.asarray(mask, bool)[..., None]
+    c = (pred * m).sum(1, keepdims=True) / np.maximum(m.sum(1, keepdims=True), 1)
+    return np.einsum("bij,bnj->bni", R, (pred - c) * m)
+
+
+def _metric_fns():
+    """``lfm3d_net.metrics`` (mpjpe, pa_mpjpe); ADAPTER: a geometry-based twin until it lands."""
+    try:
+        from lfm3d_net.metrics import mpjpe, pa_mpjpe
+        return mpjpe, pa_mpjpe
+    except ImportError:
+        from lfm3d_net.geometry import apply_similarity, similarity_procrustes
+
+        def mpjpe(pred, gt, mask):  # protocol 1, both centred on the visible centroid
+            m = mask[..., None]
+            c = lambda x: x - (x * m).sum(1, keepdims=True) / np.maximum(m.sum(1, keepdims=True), 1)  # noqa: E731
+            d = np.linalg.norm(c(pred) - c(gt), axis=-1)
+            return (d * mask).sum(1) / np.maximum(mask.sum(1), 1)
+
+        def pa_mpjpe(pred, gt, mask):  # protocol 2: similarity Procrustes first
+            R, s, t = similarity_procrustes(pred, gt, mask)
+            d = np.linalg.norm(apply_similarity(pred, R, s, t) - gt, axis=-1)
+            return (d * mask).sum(1) / np.maximum(mask.sum(1), 1)
+        return mpjpe, pa_mpjpe
+
+
+def lift_metrics(pred: np.ndarray, kp2d: np.ndarray, mask: np.ndarray, target: np.ndarray) -> dict:
+    """Per-instance errors (B,) of a canonical prediction against the camera-frame target.
+
+    Args: pred (B, N, 3) any scale; kp2d (B, N, 2) the observed input; mask (B, N) bool;
+    target (B, N, 3) ground truth in the camera frame (its units: metres for people).
+    Returns dict of (B,) arrays: ``mpjpe``, ``pa_mpjpe`` (target units), ``mpjpe_pct``,
+    ``pa_mpjpe_pct`` (% of the target's RMS radius).
+    """
+    from lfm3d_net.geometry import rms_radius
+    mpjpe, pa_mpjpe = _metric_fns()
+    mask = np.asarray(mask, bool)
+    target = np.asarray(target, np.float64)
+    cam = camera_aligned(pred, kp2d, mask)
+    r_gt = rms_radius(target, mask)
+    r_pred = rms_radius(cam, mask)
+    cam = cam * (r_gt / np.maximum(r_pred, 1e-12))[:, None, None]
+    e1 = np.asarray(mpjpe(cam, target, mask), np.float64)
+    e2 = np.asarray(pa_mpjpe(np.asarray(pred, np.float64), target, mask), np.float64)
+    r = np.maximum(r_gt, 1e-12)
+    return {"mpjpe": e1, "pa_mpjpe": e2, "mpjpe_pct": 100 * e1 / r, "pa_mpjpe_pct": 100 * e2 / r}
+
+
+def summarise(per_instance: dict, category: str) -> dict:
+    """Means of ``lift_metrics`` outputs (+ mm where the category is metric)."""
+    out = {k: float(np.mean(v)) for k, v in per_instance.items() if k.endswith("_pct")}
+    if category in MM_CATEGORIES:
+        out["mpjpe_mm"] = 1000 * float(np.mean(per_instance["mpjpe"]))
+        out["pa_mpjpe_mm"] = 1000 * float(np.mean(per_instance["pa_mpjpe"]))
+    return out
+
+
+# ----------------------------------------------------------------------------- runners
+@torch.no_grad()
+def run_lfm(model: torch.nn.Module, b: dict) -> np.ndarray:
+    """The model's canonical (B, N, 3) output for a batch dict, as float32 numpy."""
+    return model(b["keypoints"], b["mask"], b["adjacency"], b["sides"]).float().cpu().numpy()
+
+
+def draw(name: str, samples: int, cfg: TrainConfig, seed: int, device, views: dict | None = None,
+         batch_size: int = 256) -> list[dict]:
+    """Fixed, seeded val-split batches of one source (``views`` overrides cfg.views)."""
+    c = TrainConfig(**{**cfg.to_dict(), "views": {**cfg.views, **(views or {})}})
+    mix = build_mixture([name], {}, "val", c)
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    out, left = [], samples
+    while left > 0:
+        out.append(mix.batch(min(batch_size, left), gen, device))
+        left -= batch_size
+    return out
+
+
+def _np(b: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (b["keypoints"].float().cpu().numpy(), b["mask"].cpu().numpy().astype(bool),
+            b["target"].float().cpu().numpy())
+
+
+def evaluate_methods(batches: list[dict], methods: dict, category: str) -> dict:
+    """method name -> summary; ``methods`` maps a name to ``fn(batch) -> (B, N, 3) numpy``."""
+    res = {}
+    for mname, fn in methods.items():
+        acc: dict[str, list] = {}
+        for b in batches:
+            kp, m, tgt = _np(b)
+            for k, v in lift_metrics(fn(b), kp, m, tgt).items():
+                acc.setdefault(k, []).append(v)
+        res[mname] = summarise({k: np.concatenate(v) for k, v in acc.items()}, category)
+    return res
+
+
+@torch.no_grad()
+def permutation_deviation(model: torch.nn.Module, b: dict, seed: int = 0) -> float:
+    """Max |f(P x) - P f(x)| over a batch, in the model's normalised output units."""
+    n = b["keypoints"].shape[1]
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).to(b["keypoints"].device)
+    ref = model(b["keypoints"], b["mask"], b["adjacency"], b["sides"])
+    adj = b["adjacency"][:, perm][:, :, perm]
+    out = model(b["keypoints"][:, perm], b["mask"][:, perm], adj, b["sides"][:, perm])
+    return float((out - ref[:, perm]).abs().max())
+
+
+# ----------------------------------------------------------------------------- figures
+def save_figure(path: Path, b: dict, pred: np.ndarray, edges: np.ndarray, title: str, k: int = 3) -> None:
+    """k rows of (2D input | predicted 3D, camera-aligned | ground truth 3D) as a PNG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    kp, m, tgt = _np(b)
+    k = min(k, kp.shape[0])
+    cam = camera_aligned(pred[:k], kp[:k], m[:k])
+    fig = plt.figure(figsize=(10, 3.2 * k))
+    for i in range(k):
+        vis = m[i]
+        g = tgt[i] - tgt[i][vis].mean(0)
+        p = cam[i] * np.sqrt((g[vis] ** 2).sum(1).mean() / max((cam[i][vis] ** 2).sum(1).mean(), 1e-12))
+        ax = fig.add_subplot(k, 3, 3 * i + 1)
+        ax.scatter(kp[i, vis, 0], kp[i, vis, 1], s=8)
+        for a, c in edges:
+            if vis[a] and vis[c]:
+                ax.plot(kp[i, [a, c], 0], kp[i, [a, c], 1], "b-", lw=1)
+        ax.invert_yaxis(), ax.set_aspect("equal"), ax.set_title("2D input" if i == 0 else "")
+        for j, (pts, name) in enumerate(((p, "predicted 3D (camera-aligned)"), (g, "ground truth"))):
+            ax = fig.add_subplot(k, 3, 3 * i + 2 + j, projection="3d")
+            # camera frame (x right, y down, z forward) drawn with y up on screen
+            X, Y, Z = pts[:, 0], pts[:, 2], -pts[:, 1]
+            ax.scatter(X[vis], Y[vis], Z[vis], s=6)
+            for a, c in edges:
+                if vis[a] and vis[c]:
+                    ax.plot(X[[a, c]], Y[[a, c]], Z[[a, c]], "r-" if j == 0 else "g-", lw=1)
+            lim = np.abs(g[vis]).max() * 1.1
+            ax.set_xlim(-lim, lim), ax.set_ylim(-lim, lim), ax.set_zlim(-lim, lim)
+            ax.view_init(elev=15, azim=-75)
+            ax.set_title(name if i == 0 else "")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- tables
+def _cell(s: dict | None) -> tuple[str, str]:
+    if s is None:
+        return "—", "—"
+    mm = s.get("mpjpe_mm")
+    a = f"{s['mpjpe_pct']:.1f}%" + (f" ({mm:.0f} mm)" if mm is not None else "")
+    b = f"{s['pa_mpjpe_pct']:.1f}%" + (f" ({s['pa_mpjpe_mm']:.0f} mm)" if mm is not None else "")
+    return a, b
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+MAIN_HEADERS = ["source", "category", "rig", "status", "3D-LFM MPJPE", "3D-LFM PA-MPJPE",
+                "flat MPJPE", "flat PA-MPJPE", "SimpleBaseline MPJPE", "SimpleBaseline PA-MPJPE"]
+
+
+# ----------------------------------------------------------------------------- experiments
+def status_of(name: str, info: dict, train_names: list[str]) -> str:
+    """train | held-out source | held-out rig | OOD category (relative to the training sources)."""
+    if name in train_names:
+        return "train"
+    cats = {info[n]["category"] for n in train_names}
+    rigs = {info[n]["rig"] for n in train_names}
+    if info[name]["category"] not in cats:
+        return "OOD category"
+    if info[name]["rig"] not in rigs:
+        return "held-out rig"
+    return "held-out source"
+
+
+def rig_transfer(a: str, b: str, cfg: TrainConfig, args, device, out: Path) -> list[list]:
+    """Train a small 3D-LFM on source ``a`` only, test on ``a`` and ``b``; then the reverse.
+
+    Like the paper's Table 3 (train on one rig, test on another of the same category).
+    """
+    from training.checkpoint import load_model
+    from training.train import train
+    rows = []
+    for src, other in ((a, b), (b, a)):
+        tc = TrainConfig(**{**cfg.to_dict(), "sources": [src], "val_sources": [src], "weights": {},
+                            "model_preset": args.transfer_preset, "model": {},
+                            "steps": args.transfer_steps, "warmup_steps": min(100, args.transfer_steps // 5),
+                            "eval_every": args.transfer_steps, "ckpt_every": 0, "early_stop_patience": 0,
+                            "val_batches": 1, "batch_size": args.transfer_batch_size, "val_batch_size": 64,
+                            "time_budget_min": args.transfer_minutes, "out_dir": str(out / f"transfer_{src}"),
+                            "device": str(device), "compile": False})
+        train(tc)
+        model = load_model(Path(tc.out_dir) / "last", device)
+        for test in (src, other):
+            cat = make_source(test, cfg).category
+            bt = draw(test, args.samples, cfg, seed=args.seed + 5, device=device)
+            r = evaluate_methods(bt, {"lfm": lambda x: run_lfm(model, x)}, cat)["lfm"]
+            rows.append([f"{src} ({make_source(src, cfg).rig})", f"{test} ({make_source(test, cfg).rig})",
+                         "same rig" if test == src else "transfer", *_cell(r)])
+    return rows
+
+
+def evaluate(args) -> str:
+    """Run every table; returns the markdown (also written to ``<out>/eval.md``)."""
+    from lfm3d_net.rigs import get_rig
+    from training.baselines import BaselineConfig, flat_lift, load_baseline, predict_simple_baseline, train_per_rig
+    from training.checkpoint import load_metadata, load_model
+    from training.data import registry
+    t0 = time.perf_counter()
+    device = torch.device(args.device)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model = load_model(args.checkpoint, device)
+    extra = load_metadata(args.checkpoint).get("extra", {})
+    saved = extra.get("train_config", {})
+    cfg = TrainConfig(**{**TrainConfig().to_dict(), **saved})
+    if args.data_dir:
+        cfg.data_dir = args.data_dir
+    train_names = extra.get("train_sources") or resolve_sources(cfg.sources)
+    names = args.sources or sorted(registry.SOURCES)
+    info = {n: {"category": (s := make_source(n, cfg)).category, "rig": s.rig} for n in set(names) | set(train_names)}
+    md = [f"# 3D-LFM evaluation\n\ncheckpoint `{args.checkpoint}` (step {extra.get('step', '?')}, "
+          f"{sum(p.numel() for p in model.parameters()):,} parameters), {args.samples} samples per source "
+          f"(val split, seed {args.seed}). MPJPE: camera-aligned, scaled to the ground truth's RMS radius, "
+          f"root-relative; PA-MPJPE: after similarity Procrustes. % of the instance's RMS radius; "
+          f"mm for people. See `training/eval.py` for the exact definitions.\n"]
+    results: dict = {"checkpoint": str(args.checkpoint), "sources": {}}
+
+    # SimpleBaseline: one per training rig (loaded or trained here on the training sources)
+    baselines = {}
+    if args.baselines:
+        for f in sorted(Path(args.baselines).glob("*.safetensors")):
+            baselines[f.stem] = load_baseline(f, device)
+    elif args.baseline_steps > 0:
+        baselines = train_per_rig(train_names, BaselineConfig(steps=args.baseline_steps, seed=args.seed),
+                                  cfg.views, cfg.data_dir, str(device))
+
+    lfm = lambda b: run_lfm(model, b)  # noqa: E731
+    flat = lambda b: flat_lift(*_np(b)[:2])  # noqa: E731
+    rows, perm_rows, figs = [], [], set()
+    for name in names:
+        cat, rig = info[name]["category"], info[name]["rig"]
+        status = status_of(name, info, train_names)
+        batches = draw(name, args.samples, cfg, seed=args.seed, device=device)
+        methods = {"3D-LFM": lfm, "flat": flat}
+        if rig in baselines and status != "OOD category":
+            methods["SimpleBaseline"] = lambda b, m=baselines[rig]: predict_simple_baseline(m, *_np(b)[:2])
+        r = evaluate_methods(batches, methods, cat)
+        results["sources"][name] = {"category": cat, "rig": rig, "status": status, **r}
+        rows.append([name, cat, rig, status, *_cell(r["3D-LFM"]), *_cell(r["flat"]), *_cell(r.get("SimpleBaseline"))])
+        perm_rows.append([name, rig, f"{permutation_deviation(model, batches[0], args.seed):.2e}"])
+        if cat not in figs and args.figures:
+            figs.add(cat)
+            save_figure(out / f"fig_{cat}.png", batches[0], lfm(batches[0]), get_rig(rig).edge_array(),
+                        f"{name} ({cat}, {rig}, {status})")
+    md += ["## Per source (category, rig)\n", table(MAIN_HEADERS, rows), ""]
+
+    # Orthographic vs perspective input
+    pk = args.perspective_field
+    vrows = []
+    for name in names:
+        cat = info[name]["category"]
+        row = [name, info[name]["status"] if "status" in info[name] else status_of(name, info, train_names)]
+        for p in (0.0, 1.0):
+            bt = draw(name, args.samples, cfg, seed=args.seed + 1, device=device, views={pk: p})
+            r = evaluate_methods(bt, {"3D-LFM": lfm, "flat": flat}, cat)
+            results["sources"][name][f"views_{pk}={p}"] = r
+            row += [*_cell(r["3D-LFM"]), _cell(r["flat"])[0]]
+        vrows.append(row)
+    md += ["## Orthographic vs perspective input\n",
+           table(["source", "status", "ortho 3D-LFM MPJPE", "ortho 3D-LFM PA-MPJPE", "ortho flat MPJPE",
+                  "persp. 3D-LFM MPJPE", "persp. 3D-LFM PA-MPJPE", "persp. flat MPJPE"], vrows), ""]
+
+    md += ["## Permutation check\n", "Max |f(P x) - P f(x)| after shuffling the keypoint order "
+           "(normalised output units; float32, so ~1e-6 is exact).\n",
+           table(["source", "rig", "max deviation"], perm_rows), ""]
+    results["permutation"] = {r[0]: float(r[2]) for r in perm_rows}
+
+    if args.transfer_steps > 0 and args.transfer_a and args.transfer_b:
+        trows = rig_transfer(args.transfer_a, args.transfer_b, cfg, args, device, out)
+        md += [f"## Rig transfer ({args.transfer_steps} steps, preset `{args.transfer_preset}`)\n",
+               table(["trained on", "tested on", "kind", "MPJPE", "PA-MPJPE"], trows), ""]
+        results["rig_transfer"] = trows
+    md.append(f"_eval took {time.perf_counter() - t0:.0f} s on {device}_\n")
+    text = "\n".join(md)
+    (out / "eval.md").write_text(text)
+    (out / "eval.json").write_text(json.dumps(results, indent=2))
+    return text
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", required=True, help="checkpoint stem or .safetensors (e.g. runs/small/best)")
+    p.add_argument("--out", default="runs/eval", help="output dir for eval.md, eval.json, fig_*.png")
+    p.add_argument("--samples", type=int, default=512, help="samples per source and per table")
+    p.add_argument("--device", default="cpu", help="cpu | cuda")
+    p.add_argument("--seed", type=int, default=0, help="seed of the evaluation batches")
+    p.add_argument("--sources", nargs="*", default=[], help="sources to evaluate (default: every registered source)")
+    p.add_argument("--data-dir", default="", help="directory of the shared real-data npz files")
+    p.add_argument("--baselines", default="", help="dir of saved SimpleBaselines (<rig>.safetensors); "
+                   "default: train them here")
+    p.add_argument("--baseline-steps", type=int, default=1000, help="SimpleBaseline steps per rig (0 = skip)")
+    p.add_argument("--perspective-field", default=DEFAULT_PERSPECTIVE_FIELD,
+                   help="ViewConfig field giving the probability of a perspective camera")
+    p.add_argument("--transfer-a", default=DEFAULT_TRANSFER[0], help="rig-transfer source A (17 joints)")
+    p.add_argument("--transfer-b", default=DEFAULT_TRANSFER[1], help="rig-transfer source B (15 joints)")
+    p.add_argument("--transfer-steps", type=int, default=300, help="steps of each rig-transfer run (0 = skip)")
+    p.add_argument("--transfer-preset", default="tiny", help="model preset of the rig-transfer runs")
+    p.add_argument("--transfer-batch-size", type=int, default=64, help="batch size of the rig-transfer runs")
+    p.add_argument("--transfer-minutes", type=float, default=0.0, help="time budget of each transfer run (0 = none)")
+    p.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True, help="write fig_<category>.png")
+    args = p.parse_args(argv)
+    print(evaluate(args))
+
+
+if __name__ == "__main__":
+    main()
