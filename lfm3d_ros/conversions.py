@@ -28,6 +28,7 @@ REASONS: dict[str, str] = {
     "bad_edges": "odd-length edges or an edge index >= N",
     "unknown_rig": "rig name not in the rig registry",
     "rig_mismatch": "rig has a different number of joints than the instance",
+    "over_max_batch": "more valid instances in one message than max_batch",
 }
 
 
@@ -148,6 +149,13 @@ def parse_array(msg, limits: Limits, rig_lookup: RigLookup | None = None
         except _Reject as err:
             rejected.append(Rejected(i, int(getattr(kp, "instance_id", -1)), err.reason, err.detail))
     return accepted, rejected
+
+
+def cap_batch(accepted: list[Instance], max_batch: int) -> tuple[list[Instance], list[Rejected]]:
+    """Keep the first `max_batch` instances; reject the rest as `over_max_batch`."""
+    extra = [Rejected(a.index, a.instance_id, "over_max_batch", f"more than max_batch={max_batch} instances")
+             for a in accepted[max_batch:]]
+    return accepted[:max_batch], extra
 
 
 def pad_batch(instances: list[Instance]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

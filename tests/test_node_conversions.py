@@ -143,3 +143,43 @@ def test_stats_rate_latency_and_sequence_gap_drops():
     assert float(s["lift latency p99 (ms)"]) == pytest.approx(99.01, abs=0.01)
     assert s["messages dropped"] == "8" and s["dropped non_finite"] == "1"
     assert stats.level_and_message()[0] == 1
+
+
+class _FakeLifter:
+    """Records calls; 'lifts' by appending z = 0 to the centred 2D (like a flat object)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def lift(self, kp, mask, edges=None, sides=None):
+        self.calls.append((kp.shape, None if edges is None else edges.tolist()))
+        m = mask[..., None]
+        center = (kp * m).sum(1) / np.maximum(m.sum(1), 1)
+        pts = np.concatenate([kp - center[:, None], np.zeros(kp.shape[:2] + (1,))], -1) * m
+        return SimpleNamespace(points=pts, scale=np.ones(len(kp)), center=center)
+
+
+def test_instances_sharing_edges_are_lifted_as_one_padded_batch_in_input_order():
+    from lfm3d_ros.lifting import lift_instances
+
+    insts = [conv.parse_instance(kp(n=n, instance_id=i, rig=r), i, LIMITS, lookup)
+             for i, (n, r) in enumerate([(5, "chain5"), (4, ""), (5, "chain5"), (3, "")])]
+    fake = _FakeLifter()
+    out = lift_instances(fake, insts)
+    assert [o.instance_id for o in out] == [0, 1, 2, 3]
+    assert sorted(c[0] for c in fake.calls) == [(2, 4, 2), (2, 5, 2)]   # two edge sets, two batches
+    # the fake lift is exact, so each instance's 2D shape comes back (float32 input: 1e-4 px)
+    for inst, sk in zip(insts, out):
+        np.testing.assert_allclose(sk.points[:, :2] + sk.center, inst.xy, atol=1e-3)
+
+
+def test_metric_lift_marks_skeletons_metric_and_matches_the_size_prior():
+    from lfm3d_net.metric import extent
+    from lfm3d_ros.lifting import lift_instances
+
+    insts = [conv.parse_instance(kp(n=5, instance_id=i), i, LIMITS, lookup) for i in range(2)]
+    k = np.array([500.0, 0, 320, 0, 500, 240, 0, 0, 1])
+    out = lift_instances(_FakeLifter(), insts, k, lambda category: 1.7)
+    for sk in out:
+        assert sk.metric and sk.points[:, 2].min() > 0
+        assert extent(sk.points[None])[0] == pytest.approx(1.7, rel=1e-9)

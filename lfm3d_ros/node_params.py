@@ -1,0 +1,144 @@
+"""The lifter node's parameters: defaults in one dataclass, descriptors, declare and read.
+
+`config/lift.yaml` mirrors `NodeConfig` (same names, same defaults, a comment each).
+Parameters marked read-only need a lifecycle reconfigure (deactivate, cleanup,
+configure, activate); the others take effect on the next message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from lfm3d_net.metric import DEFAULT_SIZE_PRIORS, DEFAULT_UNKNOWN_SIZE
+
+BACKENDS = ("auto", "tensorrt", "onnxruntime")
+PRECISIONS = ("fp32", "fp16")
+RELIABILITIES = ("best_effort", "reliable")
+SIZE_PRIOR_PREFIX = "size_prior."
+
+
+@dataclass
+class NodeConfig:
+    """Node parameters with their defaults (the single source of defaults)."""
+
+    model: str = ""                  # ONNX path; empty = lfm3d_net.models.DEFAULT_MODEL
+    backend: str = "auto"            # auto | tensorrt | onnxruntime
+    precision: str = "fp16"          # TensorRT precision: fp16 | fp32
+    engine_cache_dir: str = ""       # TensorRT engine cache; empty = the Lifter's default
+    threads: int = 2                 # ONNX Runtime intra-op threads (0 = runtime default)
+    max_batch: int = 16              # most instances lifted per message (also the TRT profile)
+    max_keypoints: int = 256         # instances with more points are dropped
+    min_confidence: float = 0.3      # points below are masked out (treated as missing)
+    default_rig: str = ""            # rig for instances that name none (if N matches)
+    output_frame: str = ""           # frame_id of the outputs; empty = the input's frame_id
+    qos_depth: int = 1               # input queue depth; 1 = drop old input under overload
+    qos_reliability: str = "best_effort"  # input QoS: best_effort (sensor data) | reliable
+    use_camera_info: bool = True     # place skeletons at metric depth once camera_info arrives
+    size_prior_default: float = DEFAULT_UNKNOWN_SIZE  # metres, category without a prior
+    size_prior: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SIZE_PRIORS))
+    marker_scale: float = 0.03       # joint sphere diameter as a fraction of skeleton size
+    marker_lifetime: float = 0.5     # seconds a marker stays without an update
+    publish_markers: bool = True     # publish lifted_3d/markers
+    autostart: bool = True           # configure + activate on start (no lifecycle manager)
+
+
+READ_ONLY = {"model", "backend", "precision", "engine_cache_dir", "threads", "max_batch",
+             "max_keypoints", "qos_depth", "qos_reliability", "use_camera_info", "autostart"}
+
+DESCRIPTIONS = {
+    "model": "Path of the ONNX model; empty = the shipped CPU default model.",
+    "backend": "Inference runtime: auto (TensorRT if usable, else ONNX Runtime), tensorrt, onnxruntime.",
+    "precision": "TensorRT engine precision: fp32 or fp16 (ignored by ONNX Runtime).",
+    "engine_cache_dir": "Directory of cached TensorRT engines; empty = the Lifter's default.",
+    "threads": "ONNX Runtime intra-op threads; 0 = runtime default.",
+    "max_batch": "Most instances lifted per message (and the TensorRT profile's max batch); extra instances are dropped.",
+    "max_keypoints": "Instances with more keypoints than this are dropped.",
+    "min_confidence": "Keypoints with confidence below this are treated as missing.",
+    "default_rig": "Rig used for instances whose rig field is empty, when its joint count matches.",
+    "output_frame": "frame_id of lifted_3d and markers; empty = the input header's frame_id.",
+    "qos_depth": "Depth of the keypoints_2d queue; 1 drops old input under overload.",
+    "qos_reliability": "keypoints_2d reliability: best_effort (sensor data QoS) or reliable.",
+    "use_camera_info": "Subscribe camera_info and place skeletons at metric depth using size priors.",
+    "size_prior_default": "Size prior (metres) for a category without its own size_prior entry.",
+    "marker_scale": "Joint sphere diameter as a fraction of the skeleton's size.",
+    "marker_lifetime": "Seconds a marker lives without an update (stale skeletons vanish).",
+    "publish_markers": "Publish visualization markers on lifted_3d/markers.",
+    "autostart": "Configure and activate at start-up, for use without a lifecycle manager.",
+}
+
+RANGES = {  # name -> (low, high, step); step 0 = continuous
+    "threads": (0, 64, 1), "max_batch": (1, 1024, 1), "max_keypoints": (3, 4096, 1),
+    "qos_depth": (1, 100, 1), "min_confidence": (0.0, 1.0, 0.0),
+    "size_prior_default": (0.001, 1000.0, 0.0), "marker_scale": (0.0001, 1.0, 0.0),
+    "marker_lifetime": (0.0, 60.0, 0.0),
+}
+
+CHOICES = {"backend": BACKENDS, "precision": PRECISIONS, "qos_reliability": RELIABILITIES}
+
+
+def _descriptor(name: str, description: str, value):
+    from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+
+    text = description
+    if name in CHOICES:
+        text += f" One of: {', '.join(CHOICES[name])}."
+    desc = ParameterDescriptor(description=text, read_only=name in READ_ONLY)
+    if name in RANGES:
+        low, high, step = RANGES[name]
+        if isinstance(value, int) and not isinstance(value, bool):
+            desc.integer_range = [IntegerRange(from_value=low, to_value=high, step=step)]
+        else:
+            desc.floating_point_range = [FloatingPointRange(from_value=float(low), to_value=float(high),
+                                                            step=float(step))]
+    return desc
+
+
+def size_prior_names(overrides) -> list[str]:
+    """Parameter names for the size priors: the built-in categories + any in the overrides."""
+    names = {SIZE_PRIOR_PREFIX + cat for cat in DEFAULT_SIZE_PRIORS}
+    names |= {str(k) for k in overrides if str(k).startswith(SIZE_PRIOR_PREFIX)}
+    return sorted(names)
+
+
+def declare(node) -> None:
+    """Declare every parameter on `node` with its descriptor and default."""
+    defaults = NodeConfig()
+    for f in fields(NodeConfig):
+        if f.name == "size_prior":
+            continue
+        node.declare_parameter(f.name, getattr(defaults, f.name),
+                               _descriptor(f.name, DESCRIPTIONS[f.name], getattr(defaults, f.name)))
+    # Per-category priors are a parameter namespace (`size_prior.person: 1.7` in YAML).
+    # rclpy keeps a node's --params-file values in `_parameter_overrides`; reading its
+    # keys lets users add categories without code changes.
+    overrides = getattr(node, "_parameter_overrides", {}) or {}
+    for name in size_prior_names(overrides):
+        cat = name[len(SIZE_PRIOR_PREFIX):]
+        node.declare_parameter(name, float(DEFAULT_SIZE_PRIORS.get(cat, DEFAULT_UNKNOWN_SIZE)),
+                               _descriptor("size_prior_default",
+                                           f"Size prior (metres) of category '{cat}': its largest extent.",
+                                           1.0))
+
+
+def read(node) -> NodeConfig:
+    """Read the declared parameters into a validated NodeConfig (ValueError if bad)."""
+    values = {}
+    for f in fields(NodeConfig):
+        if f.name != "size_prior":
+            values[f.name] = node.get_parameter(f.name).value
+    priors = {}
+    for name, param in node.get_parameters_by_prefix("size_prior").items():
+        priors[name] = float(param.value)
+    cfg = NodeConfig(**values, size_prior=priors)
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: NodeConfig) -> None:
+    """ValueError naming the parameter when a choice is not allowed or a prior is not > 0."""
+    for name, allowed in CHOICES.items():
+        if getattr(cfg, name) not in allowed:
+            raise ValueError(f"parameter {name}={getattr(cfg, name)!r} must be one of {allowed}")
+    for cat, metres in cfg.size_prior.items():
+        if not metres > 0:
+            raise ValueError(f"parameter size_prior.{cat}={metres} must be > 0 metres")

@@ -1,0 +1,212 @@
+"""Shared helpers for the ROS node tests: isolated DDS env, node subprocesses, a probe node,
+and a tiny stub ONNX model with the 3D-LFM graph interface (no torch needed).
+
+Every test module calls `ros_env()` once: a random ROS_DOMAIN_ID and localhost-only
+discovery, so parallel test runs and other engineers' nodes never cross-talk.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def ros_env(domain_id: int | None = None) -> dict[str, str]:
+    """Environment for node subprocesses (and this process): isolated domain, localhost only."""
+    domain = domain_id if domain_id is not None else random.randint(1, 100)
+    env = dict(os.environ, ROS_DOMAIN_ID=str(domain), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
+               PYTHONUNBUFFERED="1")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    os.environ.update(ROS_DOMAIN_ID=env["ROS_DOMAIN_ID"],
+                      ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
+    return env
+
+
+def write_stub_model(path: Path, max_keypoints: int = 128) -> Path:
+    """A tiny ONNX model with the network's inputs/outputs (docs/interfaces.md).
+
+    shape3d = mask * [nx, ny, 0.5 * nx * ny] of the normalised 2D (a fixed, plausible
+    'lift'), plus 0 * sides and 0 * adjacency so every input is consumed. Deterministic,
+    fast, and enough to test the node's plumbing; accuracy is not its job.
+    """
+    import onnx
+    from onnx import TensorProto, helper
+
+    def const(name, value, dtype=np.float32):
+        return helper.make_node("Constant", [], [name], value=onnx.numpy_helper.from_array(
+            np.asarray(value, dtype=dtype), name))
+
+    nodes = [
+        helper.make_node("Cast", ["mask"], ["mf"], to=TensorProto.FLOAT),          # (B, N)
+        const("ax_last", [-1], np.int64), const("ax1", [1], np.int64),
+        helper.make_node("Unsqueeze", ["mf", "ax_last"], ["m3"]),                  # (B, N, 1)
+        helper.make_node("Mul", ["keypoints", "m3"], ["kpm"]),
+        helper.make_node("ReduceSum", ["kpm", "ax1"], ["sum"], keepdims=1),        # (B, 1, 2)
+        helper.make_node("ReduceSum", ["m3", "ax1"], ["cnt0"], keepdims=1),        # (B, 1, 1)
+        const("one", 1.0), const("eps", 1e-6), const("half", 0.5), const("zero", 0.0),
+        helper.make_node("Max", ["cnt0", "one"], ["cnt"]),
+        helper.make_node("Div", ["sum", "cnt"], ["center"]),
+        helper.make_node("Sub", ["keypoints", "center"], ["d0"]),
+        helper.make_node("Mul", ["d0", "m3"], ["d"]),
+        helper.make_node("Abs", ["d"], ["ad"]),
+        helper.make_node("ReduceMax", ["ad"], ["scale0"], keepdims=1, axes=[1, 2]),
+        helper.make_node("Max", ["scale0", "eps"], ["scale"]),
+        helper.make_node("Div", ["d", "scale"], ["n"]),                            # (B, N, 2)
+        const("s0", [0], np.int64), const("s1", [1], np.int64), const("s2", [2], np.int64),
+        helper.make_node("Slice", ["n", "s0", "s1", "ax_last"], ["nx"]),
+        helper.make_node("Slice", ["n", "s1", "s2", "ax_last"], ["ny"]),
+        helper.make_node("Mul", ["nx", "ny"], ["nxy"]),
+        helper.make_node("Mul", ["nxy", "half"], ["nz"]),
+        helper.make_node("Concat", ["nx", "ny", "nz"], ["s3"], axis=-1),           # (B, N, 3)
+        helper.make_node("Unsqueeze", ["sides", "ax_last"], ["sd"]),
+        helper.make_node("Mul", ["sd", "zero"], ["sd0"]),
+        helper.make_node("Cast", ["adjacency"], ["adjf"], to=TensorProto.FLOAT),
+        helper.make_node("ReduceMax", ["adjf"], ["adjm"], keepdims=1, axes=[2]),   # (B, N, 1)
+        helper.make_node("Mul", ["adjm", "zero"], ["adj0"]),
+        helper.make_node("Add", ["s3", "sd0"], ["t1"]),
+        helper.make_node("Add", ["t1", "adj0"], ["t2"]),
+        helper.make_node("Mul", ["t2", "m3"], ["shape3d"]),
+    ]
+    dims2 = ["batch", "num_keypoints"]
+    graph = helper.make_graph(
+        nodes, "lfm3d_stub",
+        [helper.make_tensor_value_info("keypoints", TensorProto.FLOAT, dims2 + [2]),
+         helper.make_tensor_value_info("mask", TensorProto.BOOL, dims2),
+         helper.make_tensor_value_info("adjacency", TensorProto.BOOL, dims2 + ["num_keypoints"]),
+         helper.make_tensor_value_info("sides", TensorProto.FLOAT, dims2)],
+        [helper.make_tensor_value_info("shape3d", TensorProto.FLOAT, dims2 + [3])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    for key, value in {"lfm3d_config": "{}", "lfm3d_version": "stub",
+                       "lfm3d_knn": "4", "lfm3d_max_keypoints": str(max_keypoints)}.items():
+        model.metadata_props.add(key=key, value=value)
+    onnx.checker.check_model(model)
+    path = Path(path)
+    onnx.save(model, str(path))
+    return path
+
+
+def write_params(path: Path, **params) -> Path:
+    """A --params-file YAML for node `lfm3d_lifter` with the given parameters."""
+    import yaml
+
+    path = Path(path)
+    path.write_text(yaml.safe_dump({"lfm3d_lifter": {"ros__parameters": params}}))
+    return path
+
+
+def start_process(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """Start `python <args>` in the repo with stdout+stderr to `log`."""
+    out = open(log, "w")
+    return subprocess.Popen([PYTHON] + args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def start_lift_node(env: dict[str, str], log: Path, params_files: list[Path]) -> subprocess.Popen:
+    """The lifter node in a subprocess, with config/lift.yaml then the given params files."""
+    args = ["-m", "lfm3d_ros.lift_node", "--ros-args", "--params-file", str(REPO / "config" / "lift.yaml")]
+    for p in params_files:
+        args += ["--params-file", str(p)]
+    return start_process(args, env, log)
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> int:
+    """SIGINT, then SIGKILL after `timeout`; returns the exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+class Probe:
+    """An rclpy node in the test process that publishes keypoints and records outputs."""
+
+    def __init__(self, name: str = "lfm3d_test_probe"):
+        import rclpy
+        from diagnostic_msgs.msg import DiagnosticArray
+        from rclpy.qos import QoSProfile, ReliabilityPolicy
+        from visualization_msgs.msg import MarkerArray
+
+        from lfm3d_ros.msg import Keypoints2DArray, Skeleton3DArray
+
+        if not rclpy.ok():
+            rclpy.init()
+        self.rclpy = rclpy
+        self.node = rclpy.create_node(name)
+        qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        self.pub = self.node.create_publisher(Keypoints2DArray, "keypoints_2d", qos)
+        self.outputs, self.markers, self.diagnostics = [], [], []
+        self.node.create_subscription(Skeleton3DArray, "lifted_3d", self.outputs.append, qos)
+        self.node.create_subscription(MarkerArray, "lifted_3d/markers", self.markers.append, qos)
+        self.node.create_subscription(DiagnosticArray, "/diagnostics", self.diagnostics.append, 10)
+
+    def spin_until(self, predicate, timeout: float = 30.0) -> bool:
+        """Spin until predicate() is true or timeout (s) passes."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.rclpy.spin_once(self.node, timeout_sec=0.05)
+            if predicate():
+                return True
+        return False
+
+    def wait_for_lifter(self, timeout: float = 60.0) -> bool:
+        """True once the lifter subscribes keypoints_2d (it is active)."""
+        return self.spin_until(lambda: self.pub.get_subscription_count() > 0, timeout)
+
+    def send(self, msg, timeout: float = 15.0):
+        """Publish msg and return the Skeleton3DArray with its stamp (None on timeout)."""
+        stamp = (msg.header.stamp.sec, msg.header.stamp.nanosec)
+        self.pub.publish(msg)
+
+        def match():
+            return [o for o in self.outputs if (o.header.stamp.sec, o.header.stamp.nanosec) == stamp]
+        return match()[0] if self.spin_until(lambda: bool(match()), timeout) else None
+
+    def diagnostic_values(self) -> dict[str, str]:
+        """Key -> value of the latest lifter diagnostics status ({} if none yet)."""
+        for arr in reversed(self.diagnostics):
+            for status in arr.status:
+                if "lifter" in status.name:
+                    return {kv.key: kv.value for kv in status.values}
+        return {}
+
+    def close(self) -> None:
+        self.node.destroy_node()
+        self.rclpy.try_shutdown()
+
+
+def make_instance(n: int = 17, instance_id: int = 0, rig: str = "", seed: int = 0, **fields):
+    """A Keypoints2D with n plausible points (pixels); `fields` override attributes."""
+    from lfm3d_ros.msg import Keypoints2D
+
+    rng = np.random.default_rng(seed + instance_id)
+    xy = rng.uniform(100, 400, size=(n, 2))
+    msg = Keypoints2D(instance_id=instance_id, category="person", rig=rig,
+                      x=xy[:, 0].astype(np.float32).tolist(), y=xy[:, 1].astype(np.float32).tolist(),
+                      confidence=[0.9] * n)
+    for key, value in fields.items():
+        setattr(msg, key, value)
+    return msg
+
+
+def make_array(instances, sec: int = 1000, nanosec: int = 0, frame_id: str = "cam_optical"):
+    """A Keypoints2DArray with a given stamp."""
+    from lfm3d_ros.msg import Keypoints2DArray
+
+    msg = Keypoints2DArray(instances=list(instances))
+    msg.header.stamp.sec, msg.header.stamp.nanosec, msg.header.frame_id = sec, nanosec, frame_id
+    return msg
