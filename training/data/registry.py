@@ -1,0 +1,67 @@
+"""Named data sources and the held-out sets used for the generalisation tables.
+
+`SOURCES[name]()` builds a `PoseSource` (real-data factories take `data_dir`).
+Held out of training (never in TRAIN_SOURCES):
+- categories `bird` and `mug`: an animal and an object the model never sees, so the
+  tables measure true category transfer (birds are articulated and unlike the
+  quadrupeds; mugs are small rigid objects with a handle).
+- rig `panoptic15`: a known category (person) on an unseen keypoint layout.
+User-format loaders (h36m, h3wb, amass) need the user's files; they are not here.
+"""
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from training.data.base import PoseSource
+from training.data.deepmimic import DeepMimicSource
+from training.data.face import FaceSource
+from training.data.mocap_npz import DEFAULT_DATA_DIR, MocapNpzSource
+from training.data.synthetic_animals import bird_source, quadruped_source
+from training.data.synthetic_hand import hand_source
+from training.data.synthetic_human import HumanVariantSource
+from training.data.synthetic_objects import OBJECTS, object_source
+
+
+def _dir(data_dir) -> Path:
+    return Path(data_dir) if data_dir else DEFAULT_DATA_DIR
+
+
+def _mocap(rig: str, data_dir=None) -> PoseSource:
+    return MocapNpzSource(_dir(data_dir) / "cmu_iclone_mocap.npz", rig=rig)
+
+
+def _human(rig: str, data_dir=None) -> PoseSource:
+    return HumanVariantSource(rig, _dir(data_dir) / "cmu_iclone_mocap.npz")
+
+
+def _face(data_dir=None) -> PoseSource:
+    return FaceSource(_dir(data_dir) / "face68_meanshape.npz")
+
+
+SOURCES = {
+    **{f"cmu_mocap_{r}": partial(_mocap, r) for r in ("mocap26", "coco17", "h36m17", "panoptic15")},
+    **{f"human_variants_{r}": partial(_human, r)
+       for r in ("coco17", "h36m17", "panoptic15", "coco_wholebody133")},
+    "deepmimic": DeepMimicSource,
+    "face68_synthetic": _face,
+    "hand21_synthetic": hand_source,
+    "quadruped17_synthetic": quadruped_source,
+    "bird15_synthetic": bird_source,
+    **{f"{r}_synthetic": partial(object_source, r) for r in OBJECTS},
+}
+# Category and rig of every source without instantiating it (used for the held-out filter).
+SOURCE_INFO = {
+    **{f"cmu_mocap_{r}": ("person", r) for r in ("mocap26", "coco17", "h36m17", "panoptic15")},
+    **{f"human_variants_{r}": ("person", r)
+       for r in ("coco17", "h36m17", "panoptic15", "coco_wholebody133")},
+    "deepmimic": ("person", "deepmimic15"), "face68_synthetic": ("face", "face68"),
+    "hand21_synthetic": ("hand", "hand21"), "quadruped17_synthetic": ("quadruped", "quadruped17"),
+    "bird15_synthetic": ("bird", "bird15"),
+    **{f"{r}_synthetic": (c, r) for r, (c, _) in OBJECTS.items()},
+}
+HELD_OUT_CATEGORIES = ("bird", "mug")
+HELD_OUT_RIGS = ("panoptic15",)
+HELD_OUT_SOURCES = tuple(n for n, (c, r) in SOURCE_INFO.items()
+                         if c in HELD_OUT_CATEGORIES or r in HELD_OUT_RIGS)
+TRAIN_SOURCES = tuple(n for n in SOURCES if n not in HELD_OUT_SOURCES)
