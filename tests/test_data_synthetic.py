@@ -105,3 +105,11 @@ def test_object_sides_match_geometry(rig):
     s = get_rig(rig).side_array()
     if (s != 0).any():
         assert (p[:, s == -1, 0] > 0).all() and (p[:, s == 1, 0] < 0).all()
+
+
+@pytest.mark.parametrize("rig, fn", [("quadruped17", generate_quadrupeds), ("bird15", generate_birds)])
+def test_animal_left_points_lie_on_the_left_on_average(rig, fn):
+    """Body frame: the animal's left is +x, so side -1 points have larger mean x than side +1."""
+    p = fn(500, np.random.default_rng(0))
+    s = get_rig(rig).side_array()
+    assert p[:, s == -1, 0].mean() > p[:, s == 1, 0].mean()
