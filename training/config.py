@@ -181,7 +181,8 @@ def view_config(cfg: TrainConfig):
     unknown = sorted(set(cfg.views) - known)
     if unknown:
         raise ValueError(f"views: unknown ViewConfig field(s) {unknown}; known: {sorted(known)}")
-    return ViewConfig(**cfg.views)
+    # YAML gives lists where ViewConfig holds (lo, hi) tuples
+    return ViewConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.views.items()})
 
 
 _SOURCE_CACHE: dict = {}

@@ -31,7 +31,7 @@ import torch
 from training.config import TrainConfig, build_mixture, make_source, resolve_sources, sources_by_rig
 
 MM_CATEGORIES = ("person",)  # 3D data in metres -> also report millimetres
-DEFAULT_PERSPECTIVE_FIELD = "perspective_prob"  # ViewConfig: probability of a perspective camera
+DEFAULT_PERSPECTIVE_FIELD = "p_perspective"  # ViewConfig: probability of a perspective camera
 DEFAULT_TRANSFER = ("cmu_mocap_h36m17", "cmu_mocap_panoptic15")  # 17-joint <-> 15-joint, same motion
 
 

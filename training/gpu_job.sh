@@ -79,7 +79,6 @@ if [[ -n "$missing" ]]; then
   fi
 fi
 [[ -d "$DATA_DIR" ]] || { echo "data dir $DATA_DIR not found (copy /work/shared/data there)"; exit 3; }
-export LFM3D_DATA_DIR=$DATA_DIR
 
 echo "== train ($CONFIG, ${MINUTES} min budget, $NPROC GPU(s))"
 TRAIN_ARGS=(--config "$CONFIG" --device cuda --time-budget-min "$MINUTES" --data-dir "$DATA_DIR" --out-dir "$RUN" $RESUME)
