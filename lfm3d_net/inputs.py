@@ -1,0 +1,246 @@
+"""Input checking and padding shared by the Lifter and the ROS node.
+
+`validate_and_pad` turns what a user passes (one instance, a batch, or a ragged
+list of instances) into the network's padded batch, or raises a ValueError that
+says what is wrong and where. `check_instance` is the node's non-raising
+per-instance variant: it returns a short reason code so one bad detection can be
+dropped and counted while the rest of the message is still lifted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lfm3d_net.graph import check_edges
+
+MIN_VALID_POINTS = 3  # fewer visible points cannot fix a 3D shape's rotation
+
+# reason codes returned by check_instance (the node counts drops per code)
+LENGTH_MISMATCH = "length_mismatch"
+NON_FINITE = "non_finite"
+TOO_FEW_POINTS = "too_few_points"
+TOO_MANY_POINTS = "too_many_points"
+BAD_EDGES = "bad_edges"
+REASONS = (LENGTH_MISMATCH, NON_FINITE, TOO_FEW_POINTS, TOO_MANY_POINTS, BAD_EDGES)
+
+
+@dataclass
+class LiftInputs:
+    """A validated, padded batch ready for `graph.build_adjacency` and a backend."""
+
+    keypoints: np.ndarray  # (B, N, 2) float32, input units; 0 at masked/padded points
+    mask: np.ndarray  # (B, N) bool, True = valid; False on padding
+    edges: np.ndarray | None  # (E, 2) int64 in [0, N), or None (-> kNN)
+    sides: np.ndarray  # (B, N) float32 in {-1, 0, +1}; 0 on padding
+    squeeze: bool  # input was one (N, 2) instance: drop B = 1 from the outputs
+    lengths: np.ndarray  # (B,) int64, each instance's N before padding
+
+
+def _numeric(a: np.ndarray, name: str) -> None:
+    """Raise ValueError unless `a` holds real numbers (bool excluded)."""
+    if a.dtype == bool or not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
+        raise ValueError(f"{name} must be real numbers; got dtype {a.dtype}")
+
+
+def _shape_error(shape) -> ValueError:
+    return ValueError(f"keypoints must have shape (B, N, 2) or (N, 2); got {tuple(shape)}")
+
+
+def _as_instances(keypoints) -> tuple[np.ndarray, np.ndarray, bool]:
+    """keypoints -> (padded (B, N, 2) array, lengths (B,), squeeze)."""
+    if isinstance(keypoints, (list, tuple)) and keypoints and all(
+        np.ndim(k) == 2 for k in keypoints
+    ):
+        items = [np.asarray(k) for k in keypoints]  # ragged list of (N_i, 2)
+        for i, k in enumerate(items):
+            if k.shape[-1] != 2:
+                raise ValueError(f"keypoints[{i}] must have shape (N, 2); got {k.shape}")
+            _numeric(k, f"keypoints[{i}]")
+        lengths = np.array([len(k) for k in items], dtype=np.int64)
+        out = np.zeros((len(items), int(lengths.max()), 2), dtype=np.float32)
+        for i, k in enumerate(items):  # a Python loop only on the ragged (list) path
+            out[i, : len(k)] = k
+        return out, lengths, False
+    kp = np.asarray(keypoints)
+    if kp.ndim not in (2, 3) or kp.shape[-1] != 2:
+        raise _shape_error(kp.shape)
+    _numeric(kp, "keypoints")
+    squeeze = kp.ndim == 2
+    if squeeze:
+        kp = kp[None]
+    lengths = np.full(kp.shape[0], kp.shape[1], dtype=np.int64)
+    return kp, lengths, squeeze
+
+
+def _per_instance(value, name: str, B: int, N: int, lengths: np.ndarray, squeeze: bool):
+    """Mask/sides argument -> (B, N) array. Accepts (N,) (shared by all instances
+    or the one unbatched instance), (B, N), or a list of (N_i,) per instance."""
+    if isinstance(value, (list, tuple)) and value and all(np.ndim(v) == 1 for v in value):
+        if len(value) != B:
+            raise ValueError(f"{name} has {len(value)} entries for {B} instances")
+        out = np.zeros((B, N), dtype=np.asarray(value[0]).dtype)
+        for i, v in enumerate(value):
+            v = np.asarray(v)
+            if v.shape != (lengths[i],):
+                raise ValueError(
+                    f"{name}[{i}] must have shape ({lengths[i]},) like keypoints[{i}]; got {v.shape}"
+                )
+            out[i, : len(v)] = v
+        return out
+    v = np.asarray(value)
+    if v.shape == (N,):
+        return np.broadcast_to(v, (B, N))
+    if v.shape == (B, N) and not squeeze:
+        return v
+    want = f"({N},)" if squeeze else f"({B}, {N}) or ({N},)"
+    raise ValueError(f"{name} must have shape {want} to match keypoints; got {v.shape}")
+
+
+def _where(bad: np.ndarray, limit: int = 3) -> str:
+    """'instance 0 keypoint(s) [3, 5]; instance 2 keypoint(s) [1]' for a (B, N) bool."""
+    rows = np.flatnonzero(bad.any(axis=1))
+    parts = [f"instance {b} keypoint(s) {np.flatnonzero(bad[b]).tolist()}" for b in rows[:limit]]
+    more = f"; and {rows.size - limit} more instance(s)" if rows.size > limit else ""
+    return "; ".join(parts) + more
+
+
+def validate_and_pad(keypoints, mask=None, edges=None, sides=None, max_keypoints=None) -> LiftInputs:
+    """Check user input and pad it to one (B, N_max) batch.
+
+    Args:
+        keypoints: (N, 2), (B, N, 2), or a list of (N_i, 2) arrays (ragged:
+            padded to N_max with mask False), real numbers, any units.
+        mask: True = valid. (N,) / (B, N) matching keypoints, or a list of
+            (N_i,); bool or 0/1 numbers. None = all (unpadded) points valid.
+            Masked points may hold NaN: they are replaced by 0.
+        edges: (E, 2) integer pairs indexing the padded N, shared by all
+            instances; None or empty = no edges (kNN adjacency).
+        sides: values in {-1, 0, +1}; (N,) shared, (B, N), or a list of (N_i,).
+            None = all 0 (unknown).
+        max_keypoints: raise if N_max exceeds it (the model's limit).
+    Returns:
+        LiftInputs (keypoints float32 (B, N, 2), mask bool (B, N), edges int64
+        (E, 2) or None, sides float32 (B, N), squeeze, lengths).
+    Raises:
+        ValueError naming the argument and the offending instance/keypoint/edge.
+    """
+    kp, lengths, squeeze = _as_instances(keypoints)
+    B, N = kp.shape[:2]
+    if max_keypoints is not None and N > max_keypoints:
+        raise ValueError(
+            f"keypoints has N = {N} points per instance, more than max_keypoints = {max_keypoints}"
+        )
+    pad = np.arange(N) < lengths[:, None]  # (B, N) True on real (unpadded) points
+    if mask is None:
+        m = pad
+    else:
+        m = _per_instance(mask, "mask", B, N, lengths, squeeze)
+        if m.dtype != bool:
+            _numeric(np.asarray(m), "mask")
+            if not np.isin(m, (0, 1)).all():
+                raise ValueError(
+                    "mask must be boolean (True = valid) or 0/1; got other values "
+                    "(threshold confidences before passing them as a mask)"
+                )
+        m = m.astype(bool) & pad
+    finite = np.isfinite(kp).all(axis=-1)  # (B, N)
+    bad = m & ~finite
+    if bad.any():
+        raise ValueError(f"keypoints are NaN or inf at valid points: {_where(bad)}")
+    counts = m.sum(axis=1)
+    few = np.flatnonzero(counts < MIN_VALID_POINTS)
+    if few.size:
+        b = int(few[0])
+        raise ValueError(
+            f"instance {b} has {int(counts[b])} valid keypoint(s); at least "
+            f"{MIN_VALID_POINTS} are needed ({few.size} instance(s) affected)"
+        )
+    if not finite.all():
+        kp = np.where(m[..., None], kp, 0)  # NaN at masked points is fine: zero it
+    if edges is None or np.size(edges) == 0:
+        e = None
+    else:
+        e = check_edges(edges, N)
+    if sides is None:
+        sd = np.zeros((B, N), dtype=np.float32)
+    else:
+        sd = np.asarray(_per_instance(sides, "sides", B, N, lengths, squeeze))
+        _numeric(sd, "sides")
+        off = ~np.isin(sd, (-1, 0, 1))
+        if off.any():
+            raise ValueError(f"sides must be -1, 0 or +1; got other values at {_where(off)}")
+        sd = np.where(pad, sd, 0).astype(np.float32)
+    return LiftInputs(
+        keypoints=np.ascontiguousarray(kp, dtype=np.float32),
+        mask=np.ascontiguousarray(m),
+        edges=e,
+        sides=sd,
+        squeeze=squeeze,
+        lengths=lengths,
+    )
+
+
+def confidence_mask(confidence, n: int, min_confidence: float = 0.0) -> np.ndarray:
+    """Valid points of one instance from its confidences.
+
+    A point is valid when its confidence is > 0 and >= min_confidence (0 means
+    "not detected" for most detectors whatever the threshold). An empty or None
+    confidence means all `n` points are valid. NaN confidence is invalid.
+    Returns (n,) bool. Raises ValueError if len(confidence) is neither 0 nor n.
+    """
+    if confidence is None or len(confidence) == 0:
+        return np.ones(n, dtype=bool)
+    c = np.asarray(confidence, dtype=np.float64)
+    if c.shape != (n,):
+        raise ValueError(f"confidence must have {n} values (one per keypoint); got {c.shape}")
+    return (c > 0) & (c >= min_confidence)
+
+
+def check_instance(
+    x,
+    y,
+    confidence=None,
+    edges=None,
+    *,
+    min_confidence: float = 0.0,
+    max_keypoints: int | None = None,
+) -> str | None:
+    """Why one detection cannot be lifted, as a reason code, or None if it can.
+
+    The node's per-instance, non-raising twin of `validate_and_pad`, checked in
+    this order: LENGTH_MISMATCH (len(x) != len(y), or confidence neither empty
+    nor len(x)), TOO_MANY_POINTS (n > max_keypoints), BAD_EDGES (edges given as
+    a flat index list of even length or (E, 2), an index outside [0, n)),
+    NON_FINITE (NaN/inf x or y at a valid point, or NaN/inf confidence),
+    TOO_FEW_POINTS (< 3 valid points by `confidence_mask`).
+
+    Args:
+        x, y: (n,) pixel coordinates; confidence: (n,) or empty/None;
+        edges: flat (2E,) or (E, 2) indices, or empty/None.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n = x.shape[0] if x.ndim == 1 else -1
+    if x.ndim != 1 or y.shape != x.shape:
+        return LENGTH_MISMATCH
+    conf = None if confidence is None or len(confidence) == 0 else np.asarray(confidence)
+    if conf is not None and conf.shape != (n,):
+        return LENGTH_MISMATCH
+    if max_keypoints is not None and n > max_keypoints:
+        return TOO_MANY_POINTS
+    if edges is not None and np.size(edges) > 0:
+        e = np.asarray(edges)
+        if not np.issubdtype(e.dtype, np.integer) or e.size % 2 or (e.ndim == 2 and e.shape[1] != 2):
+            return BAD_EDGES
+        if e.ndim > 2 or e.min() < 0 or e.max() >= n:
+            return BAD_EDGES
+    if conf is not None and not np.isfinite(conf.astype(np.float64)).all():
+        return NON_FINITE
+    valid = confidence_mask(conf, n, min_confidence)
+    if not (np.isfinite(x[valid]).all() and np.isfinite(y[valid]).all()):
+        return NON_FINITE
+    if valid.sum() < MIN_VALID_POINTS:
+        return TOO_FEW_POINTS
+    return None
