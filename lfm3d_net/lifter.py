@@ -1,0 +1,271 @@
+"""`Lifter`: 2D keypoints in, camera-aligned 3D out, through any backend.
+
+    lifter = Lifter.load()                       # shipped CPU model, backend "auto"
+    result = lifter.lift(kp, rig="coco17")       # kp (B, N, 2) or (N, 2) pixels
+    result.points                                # (B, N, 3) pixels, root-relative
+
+Pipeline per call: validate_and_pad -> adjacency (rig edges, cached per (edges, N); else
+kNN with the model's k) -> backend (split into chunks of `max_batch`) -> orthographic
+camera alignment. Output frame: REP 103 optical (x right, y down, z forward = depth),
+centred on the visible points' centroid, in the input's 2D units.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import geometry, graph, inputs, rigs
+from .backends import BACKEND_CHOICES, Backend, create_backend
+from .backends.metadata import model_info
+from .engine_cache import Profile
+
+_LOG = logging.getLogger("lfm3d.lifter")
+#: Fewest valid keypoints an instance needs: below 3 the 3D shape is not defined.
+MIN_VALID_POINTS = 3
+#: Adjacency cache entries kept per Lifter (rig/edge sets x N); tiny, bounded anyway.
+_ADJ_CACHE_SIZE = 64
+
+
+@dataclass
+class LiftResult:
+    """Output of `Lifter.lift`. Leading B is absent when the input was (N, 2).
+
+    points:    (B, N, 3) camera-aligned 3D in the input's 2D units, root-relative
+               (visible centroid at 0); x, y follow the image axes, z is depth
+               (REP 103 optical frame). Zeros at invalid points.
+    canonical: (B, N, 3) the network's canonical shape (normalised units, up to a
+               rotation and scale). Zeros at invalid points.
+    rotation:  (B, 3, 3) canonical -> camera rotation, det +1.
+    scale:     (B,) input units per canonical unit.
+    center:    (B, 2) the 2D centroid of the visible points, input units; the image
+               position of point i is about center + points[i, :2].
+    mask:      (B, N) bool, the points that were valid (after padding).
+    """
+
+    points: np.ndarray
+    canonical: np.ndarray
+    rotation: np.ndarray
+    scale: np.ndarray
+    center: np.ndarray
+    mask: np.ndarray
+
+    def __array__(self, dtype=None, copy=None):
+        return self.points if dtype is None else self.points.astype(dtype)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+
+def _resolve_model(model: str | Path | None) -> Path:
+    """The ONNX file for `model` (None = shipped default; a stem or .safetensors/.json path
+    maps to the sibling .onnx)."""
+    if model is None:
+        from .models import DEFAULT_MODEL
+
+        model = DEFAULT_MODEL
+    path = Path(model).expanduser()
+    if path.suffix != ".onnx" and path.with_suffix(".onnx").is_file():
+        path = path.with_suffix(".onnx")
+    if not path.is_file():
+        raise FileNotFoundError(f"model not found: {path} (pass an exported .onnx file)")
+    return path
+
+
+class Lifter:
+    """Lifts 2D keypoints to 3D with a 3D-LFM model. Build with `Lifter.load`.
+
+    Args:
+        backend: a constructed `Backend`.
+        knn: k of the kNN adjacency used when no edges are given.
+        max_batch: instances per backend call; larger batches are split.
+        max_keypoints: largest N accepted.
+        info: model metadata (`backends.metadata.model_info`), for `info()`.
+    """
+
+    def __init__(self, backend: Backend, *, knn: int = graph.DEFAULT_KNN, max_batch: int = 64,
+                 max_keypoints: int = 256, info: dict | None = None,
+                 logger: logging.Logger | None = None):
+        if max_batch < 1 or max_keypoints < MIN_VALID_POINTS:
+            raise ValueError(f"Lifter: need max_batch >= 1 and max_keypoints >= "
+                             f"{MIN_VALID_POINTS}, got {max_batch}, {max_keypoints}")
+        self.backend = backend
+        self.knn = int(knn)
+        self.max_batch = int(max_batch)
+        self.max_keypoints = int(max_keypoints)
+        self.model_info = info or {}
+        self.log = logger or _LOG
+        self._adj_cache: dict[tuple, np.ndarray] = {}
+        self._rig_cache: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
+
+    @classmethod
+    def load(cls, model: str | Path | None = None, backend: str | Backend = "auto", *,
+             threads: int | None = None, precision: str = "fp16",
+             engine_cache_dir: str | Path | None = None, max_batch: int = 64,
+             max_keypoints: int = 256, knn: int | None = None,
+             logger: logging.Logger | None = None) -> "Lifter":
+        """Load a model and pick a backend.
+
+        Args:
+            model: exported `.onnx` (None = `lfm3d_net.models.DEFAULT_MODEL`).
+            backend: "auto" (TensorRT if importable and a GPU is present, else ONNX
+                Runtime), "tensorrt", "onnxruntime", or a constructed `Backend`.
+                TensorRT trouble falls back to ONNX Runtime with a warning.
+            threads: ONNX Runtime intra-op threads (None = all cores; 1 for one core).
+            precision: TensorRT precision, "fp16" or "fp32".
+            engine_cache_dir: TensorRT engine cache (default ~/.cache/lfm3d/engines).
+            max_batch: instances per backend call (and the TensorRT profile's max batch).
+            max_keypoints: largest N accepted (capped by the model's own maximum).
+            knn: override the model's kNN k for edge-less inputs.
+        """
+        log = logger or _LOG
+        path = _resolve_model(model)
+        info = model_info(path)
+        if info["max_keypoints"]:
+            max_keypoints = min(max_keypoints, info["max_keypoints"])
+        k = knn if knn is not None else (info["knn"] if info["knn"] is not None
+                                         else graph.DEFAULT_KNN)
+        if isinstance(backend, Backend):
+            runner = backend
+        else:
+            if backend not in BACKEND_CHOICES:
+                raise ValueError(f"backend must be one of {BACKEND_CHOICES} or a Backend, "
+                                 f"got {backend!r}")
+            profile = Profile(max_batch=max_batch, opt_keypoints=min(17, max_keypoints),
+                              max_keypoints=max_keypoints)
+            runner = create_backend(backend, path, threads=threads, precision=precision,
+                                    engine_cache_dir=engine_cache_dir, profile=profile,
+                                    logger=log)
+        info["path"] = str(path)
+        log.info("Lifter: %s on %s (knn=%d, max_batch=%d, max_keypoints=%d)",
+                 path.name, runner.name, k, max_batch, max_keypoints)
+        return cls(runner, knn=k, max_batch=max_batch, max_keypoints=max_keypoints,
+                   info=info, logger=log)
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name
+
+    # -- pre-processing --------------------------------------------------------------------
+
+    def rig_arrays(self, name: str) -> tuple[np.ndarray, np.ndarray, int]:
+        """(edges (E, 2) int64, sides (N,) float32, N) of a registered rig, cached."""
+        hit = self._rig_cache.get(name)
+        if hit is None:
+            try:
+                rig = rigs.get_rig(name)
+            except KeyError as exc:
+                raise ValueError(f"lift: {exc.args[0]}") from None
+            hit = (rig.edge_array(), rig.side_array(), rig.n)
+            self._rig_cache[name] = hit
+        return hit
+
+    def _edge_adjacency(self, edges: np.ndarray, n: int) -> np.ndarray:
+        """(N, N) bool adjacency of an edge set with self-loops, cached per (edges, N)."""
+        key = (edges.tobytes(), n)
+        adj = self._adj_cache.get(key)
+        if adj is None:
+            if len(self._adj_cache) >= _ADJ_CACHE_SIZE:
+                self._adj_cache.clear()
+            adj = graph.adjacency_from_edges(edges, n)
+            adj.setflags(write=False)
+            self._adj_cache[key] = adj
+        return adj
+
+    def _adjacency(self, kp: np.ndarray, mask: np.ndarray, edges: np.ndarray | None
+                   ) -> np.ndarray:
+        """(B, N, N) bool: rig/user edges (masked points keep only their self-loop), else
+        kNN among the visible points."""
+        b, n = mask.shape
+        if edges is None or len(edges) == 0:
+            return graph.knn_adjacency(kp, mask, k=self.knn)
+        base = self._edge_adjacency(edges, n)
+        if mask.all():
+            return np.broadcast_to(base, (b, n, n))
+        adj = base & mask[:, :, None] & mask[:, None, :]  # (B, N, N)
+        adj[:, np.arange(n), np.arange(n)] = True
+        return adj
+
+    # -- the call ---------------------------------------------------------------------------
+
+    def lift(self, keypoints, mask=None, edges=None, rig: str | None = None, sides=None
+             ) -> LiftResult:
+        """Lift 2D keypoints to camera-aligned 3D.
+
+        Args:
+            keypoints: (B, N, 2) or (N, 2) float, any consistent 2D units (pixels).
+            mask: (B, N) or (N,) bool, True = valid (None = all valid).
+            edges: (E, 2) int index pairs (overrides the rig's).
+            rig: registered rig name; supplies edges and sides (N must match).
+            sides: (N,) or (B, N) in {-1, 0, +1} (overrides the rig's).
+        Returns:
+            LiftResult (leading B dropped for (N, 2) input).
+        Raises:
+            ValueError: bad shapes/dtypes, NaN/inf, fewer than 3 valid points, edges out of
+                range, unknown rig, N > max_keypoints, rig N != input N — naming what and
+                where.
+        """
+        rig_n = None
+        if rig:
+            rig_edges, rig_sides, rig_n = self.rig_arrays(rig)
+            edges = rig_edges if edges is None else edges
+            sides = rig_sides if sides is None else sides
+        batch = inputs.validate_and_pad(keypoints, mask=mask, edges=edges, sides=sides,
+                                        max_keypoints=self.max_keypoints,
+                                        min_valid=MIN_VALID_POINTS)
+        kp, m, edges, sd = batch.keypoints, batch.mask, batch.edges, batch.sides
+        if rig_n is not None and rig_n != kp.shape[1]:
+            raise ValueError(f"lift: rig {rig!r} has {rig_n} keypoints but the input has "
+                             f"N={kp.shape[1]}")
+        adjacency = self._adjacency(kp, m, edges)
+        shape3d = self._run(kp, m, adjacency, sd)
+        result = self._align(shape3d, kp, m)
+        return _squeeze(result) if batch.squeezed else result
+
+    def _run(self, kp, mask, adjacency, sides) -> np.ndarray:
+        """Backend call(s), in chunks of max_batch. (B,N,2),(B,N),(B,N,N),(B,N) -> (B,N,3)."""
+        b = kp.shape[0]
+        if b <= self.max_batch:
+            return self.backend.run(kp, mask, adjacency, sides)
+        parts = [self.backend.run(kp[i:i + self.max_batch], mask[i:i + self.max_batch],
+                                  adjacency[i:i + self.max_batch], sides[i:i + self.max_batch])
+                 for i in range(0, b, self.max_batch)]
+        return np.concatenate(parts, axis=0)
+
+    @staticmethod
+    def _align(shape3d: np.ndarray, kp: np.ndarray, mask: np.ndarray) -> LiftResult:
+        """Camera-align the canonical shape. shape3d (B,N,3), kp (B,N,2), mask (B,N)."""
+        m = mask[..., None].astype(np.float32)  # (B, N, 1)
+        count = np.maximum(m.sum(axis=1), 1.0)  # (B, 1)
+        canonical = shape3d * m  # zeros at invalid points, whatever the backend left there
+        rotation, scale = geometry.align_to_camera(canonical, kp, mask)
+        mu = canonical.sum(axis=1) / count  # (B, 3) visible centroid
+        points = scale[:, None, None] * ((canonical - mu[:, None, :]) @ rotation.transpose(0, 2, 1))
+        points *= m
+        center = (kp * m).sum(axis=1) / count  # (B, 2)
+        return LiftResult(points.astype(np.float32, copy=False), canonical, rotation,
+                          scale, center.astype(np.float32, copy=False), mask)
+
+    def info(self) -> dict:
+        """Model metadata plus the backend and runtime limits (for `python -m lfm3d_net info`)."""
+        return {"model": self.model_info.get("path"), "backend": self.backend_name,
+                "knn": self.knn, "max_batch": self.max_batch,
+                "max_keypoints": self.max_keypoints,
+                "version": self.model_info.get("version"),
+                "config": self.model_info.get("config", {})}
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> "Lifter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _squeeze(r: LiftResult) -> LiftResult:
+    return LiftResult(r.points[0], r.canonical[0], r.rotation[0], r.scale[0], r.center[0],
+                      r.mask[0])

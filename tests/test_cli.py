@@ -1,0 +1,85 @@
+"""`python -m lfm3d_net` round-trips JSON and NPZ, plots, and fails cleanly on bad files."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("lfm3d_net.inputs", reason="lfm3d_net.inputs not written yet")
+pytest.importorskip("lfm3d_net.graph", reason="lfm3d_net.graph not written yet")
+
+from lfm3d_net.cli import main  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _kp(n=17, seed=0):
+    return np.random.default_rng(seed).uniform(50, 250, (n, 2)).round(2)
+
+
+def test_json_round_trip_with_plot(tiny_onnx, tmp_path):
+    src, dst, png = tmp_path / "in.json", tmp_path / "out.json", tmp_path / "plot.png"
+    conf = np.ones(17)
+    conf[3] = 0.0
+    src.write_text(json.dumps({"instances": [
+        {"keypoints": _kp().tolist(), "confidence": conf.tolist(), "rig": "coco17"},
+        {"keypoints": _kp(5, 1).tolist(), "edges": [[0, 1], [1, 2], [2, 3], [3, 4]]},
+    ]}))
+    rc = main(["lift", str(src), str(dst), "--model", str(tiny_onnx), "--threads", "1",
+               "--plot", str(png)])
+    assert rc == 0
+    out = json.loads(dst.read_text())
+    first, second = out["instances"]
+    assert np.asarray(first["points_3d"]).shape == (17, 3)
+    assert first["valid"][3] is False and first["rig"] == "coco17"
+    assert np.asarray(second["points_3d"]).shape == (5, 3)
+    assert np.asarray(first["rotation"]).shape == (3, 3) and first["scale"] > 0
+    assert png.stat().st_size > 1000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_npz_round_trip(tiny_onnx, tmp_path):
+    src, dst = tmp_path / "in.npz", tmp_path / "out.npz"
+    kp = np.stack([_kp(seed=s) for s in range(3)]).astype(np.float32)
+    mask = np.ones((3, 17), bool)
+    mask[0, 0] = False
+    np.savez(src, keypoints=kp, mask=mask)
+    assert main(["lift", str(src), str(dst), "--model", str(tiny_onnx), "--threads", "1",
+                 "--rig", "coco17"]) == 0
+    with np.load(dst) as out:
+        assert out["points_3d"].shape == (3, 17, 3)
+        assert out["rotation"].shape == (3, 3, 3) and out["scale"].shape == (3,)
+        np.testing.assert_array_equal(out["mask"], mask)
+
+
+@pytest.mark.parametrize("content, match", [
+    ("{not json", "cannot read JSON"),
+    ('{"people": []}', "instances"),
+    ('{"instances": [{"keypoints": [[1, 2], [3, 4], [5, 6]], "rig": "nope"}]}',
+     r"instances\[0\].*rig"),
+])
+def test_bad_json_exits_2_without_traceback(tiny_onnx, tmp_path, capsys, content, match):
+    src = tmp_path / "bad.json"
+    src.write_text(content)
+    rc = main(["lift", str(src), str(tmp_path / "o.json"), "--model", str(tiny_onnx)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err
+    assert __import__("re").search(match, err)
+
+
+def test_missing_input_exits_2(tmp_path, capsys):
+    assert main(["lift", str(tmp_path / "none.json"), str(tmp_path / "o.json")]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_info_subprocess(tiny_onnx):
+    """The real entry point (`python -m lfm3d_net info`) prints the model config."""
+    proc = subprocess.run([sys.executable, "-m", "lfm3d_net", "info", "--model",
+                           str(tiny_onnx)], cwd=REPO, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert info["backend"] == "onnxruntime" and info["config"]["layers"] == 2

@@ -1,0 +1,144 @@
+"""Lifter through an exported tiny model: shapes, invariances, bad input, batching."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+pytest.importorskip("lfm3d_net.inputs", reason="lfm3d_net.inputs not written yet")
+pytest.importorskip("lfm3d_net.graph", reason="lfm3d_net.graph not written yet")
+
+from lfm3d_net.lifter import Lifter, LiftResult  # noqa: E402
+from lfm3d_net.rigs import get_rig  # noqa: E402
+
+# float32 graph, different padding/ordering change reduction order only: 1e-4 relative to
+# the pixel scale of the inputs (~100 px) is far above float32 rounding, far below any
+# real difference.
+ATOL_PX = 1e-2
+
+
+@pytest.fixture(scope="module")
+def lifter(tiny_onnx):
+    with Lifter.load(tiny_onnx, backend="onnxruntime", threads=1, max_batch=4) as lf:
+        yield lf
+
+
+def _kp(b, n, seed=0):
+    return np.random.default_rng(seed).uniform(50, 250, (b, n, 2)).astype(np.float32)
+
+
+def test_batched_and_single_shapes(lifter):
+    res = lifter.lift(_kp(3, 17))
+    assert isinstance(res, LiftResult)
+    assert res.points.shape == (3, 17, 3) and res.canonical.shape == (3, 17, 3)
+    assert res.rotation.shape == (3, 3, 3) and res.scale.shape == (3,)
+    assert res.center.shape == (3, 2) and res.mask.shape == (3, 17)
+    assert np.asarray(res).shape == (3, 17, 3)
+    single = lifter.lift(_kp(1, 17)[0])
+    assert single.points.shape == (17, 3) and single.rotation.shape == (3, 3)
+    assert np.ndim(single.scale) == 0 and single.center.shape == (2,)
+
+
+def test_points_are_root_relative_and_rotation_proper(lifter):
+    res = lifter.lift(_kp(2, 17), rig="coco17")
+    np.testing.assert_allclose(res.points.mean(axis=1), 0.0, atol=1e-3)
+    np.testing.assert_allclose(np.linalg.det(res.rotation), 1.0, atol=1e-4)
+    np.testing.assert_allclose(res.center, _kp(2, 17).mean(axis=1), rtol=1e-5)
+
+
+def test_permutation_equivariant(lifter):
+    kp = _kp(1, 17, seed=1)
+    perm = np.random.default_rng(2).permutation(17)
+    a = lifter.lift(kp).points
+    b = lifter.lift(kp[:, perm]).points
+    np.testing.assert_allclose(b, a[:, perm], atol=ATOL_PX)
+
+
+def test_padding_invariant(lifter):
+    kp = _kp(1, 12, seed=3)
+    padded = np.concatenate([kp, np.full((1, 5, 2), 1e3, np.float32)], axis=1)
+    mask = np.r_[np.ones(12, bool), np.zeros(5, bool)][None]
+    edges = np.array([[i, i + 1] for i in range(11)])
+    a = lifter.lift(kp, edges=edges).points
+    b = lifter.lift(padded, mask, edges=edges).points
+    np.testing.assert_allclose(b[:, :12], a, atol=ATOL_PX)
+    np.testing.assert_array_equal(b[:, 12:], 0.0)
+
+
+def test_large_batch_split_matches_unsplit(tiny_onnx, lifter):
+    kp = _kp(10, 17, seed=4)  # max_batch=4 -> 3 backend calls
+    split = lifter.lift(kp, rig="coco17").points
+    with Lifter.load(tiny_onnx, backend="onnxruntime", threads=1, max_batch=64) as big:
+        whole = big.lift(kp, rig="coco17").points
+    np.testing.assert_allclose(split, whole, atol=ATOL_PX)
+
+
+def test_rig_supplies_edges_and_sides(lifter):
+    rig = get_rig("coco17")
+    kp = _kp(2, 17, seed=5)
+    by_name = lifter.lift(kp, rig="coco17").points
+    explicit = lifter.lift(kp, edges=rig.edge_array(), sides=rig.side_array()).points
+    np.testing.assert_allclose(by_name, explicit, atol=1e-5)
+    bare = lifter.lift(kp).points
+    assert not np.allclose(bare, by_name, atol=ATOL_PX)  # edges/sides reach the network
+
+
+@pytest.mark.parametrize("bad, match", [
+    (lambda kp: kp[..., :1].repeat(3, -1), r"\(B, N, 2\)|shape"),      # (B, N, 3)
+    (lambda kp: kp.astype(str), "dtype|numeric|float"),
+])
+def test_bad_shape_and_dtype_raise(lifter, bad, match):
+    with pytest.raises(ValueError, match=match):
+        lifter.lift(bad(_kp(2, 17)))
+
+
+def test_nan_names_the_instance_and_point(lifter):
+    kp = _kp(2, 17)
+    kp[1, 5, 0] = np.nan
+    with pytest.raises(ValueError, match=r"1.*5|5.*1"):
+        lifter.lift(kp)
+
+
+def test_too_few_valid_points_raises(lifter):
+    mask = np.ones((2, 17), bool)
+    mask[1, 2:] = False
+    with pytest.raises(ValueError, match="1"):
+        lifter.lift(_kp(2, 17), mask)
+
+
+def test_edges_out_of_range_raise(lifter):
+    with pytest.raises(ValueError, match="17|range"):
+        lifter.lift(_kp(1, 17), edges=np.array([[0, 17]]))
+
+
+def test_unknown_rig_lists_known(lifter):
+    with pytest.raises(ValueError, match="coco17"):
+        lifter.lift(_kp(1, 17), rig="no_such_rig")
+
+
+def test_rig_n_mismatch_raises(lifter):
+    with pytest.raises(ValueError, match="17|21"):
+        lifter.lift(_kp(1, 21), rig="coco17")
+
+
+def test_too_many_keypoints_raises(tiny_onnx):
+    with Lifter.load(tiny_onnx, backend="onnxruntime", threads=1, max_keypoints=20) as lf:
+        with pytest.raises(ValueError, match="20"):
+            lf.lift(_kp(1, 21))
+
+
+def test_auto_backend_is_onnxruntime_here(tiny_onnx, caplog):
+    from lfm3d_net.backends import tensorrt_probe
+
+    if tensorrt_probe()[0]:
+        pytest.skip("TensorRT and a GPU are present")
+    with caplog.at_level(logging.INFO, logger="lfm3d"):
+        with Lifter.load(tiny_onnx) as lf:
+            assert lf.backend_name == "onnxruntime"
+    assert "TensorRT is not importable" in caplog.text
+
+
+def test_info_reports_model_config(lifter):
+    info = lifter.info()
+    assert info["backend"] == "onnxruntime" and info["config"]["dim"] == 32
