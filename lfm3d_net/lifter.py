@@ -23,8 +23,8 @@ from .backends.metadata import model_info
 from .engine_cache import Profile
 
 _LOG = logging.getLogger("lfm3d.lifter")
-#: Fewest valid keypoints an instance needs: below 3 the 3D shape is not defined.
-MIN_VALID_POINTS = 3
+#: Fewest valid keypoints an instance needs (checked by validate_and_pad).
+MIN_VALID_POINTS = inputs.MIN_VALID_POINTS
 #: Adjacency cache entries kept per Lifter (rig/edge sets x N); tiny, bounded anyway.
 _ADJ_CACHE_SIZE = 64
 
@@ -213,8 +213,7 @@ class Lifter:
             edges = rig_edges if edges is None else edges
             sides = rig_sides if sides is None else sides
         batch = inputs.validate_and_pad(keypoints, mask=mask, edges=edges, sides=sides,
-                                        max_keypoints=self.max_keypoints,
-                                        min_valid=MIN_VALID_POINTS)
+                                        max_keypoints=self.max_keypoints)
         kp, m, edges, sd = batch.keypoints, batch.mask, batch.edges, batch.sides
         if rig_n is not None and rig_n != kp.shape[1]:
             raise ValueError(f"lift: rig {rig!r} has {rig_n} keypoints but the input has "
@@ -222,7 +221,7 @@ class Lifter:
         adjacency = self._adjacency(kp, m, edges)
         shape3d = self._run(kp, m, adjacency, sd)
         result = self._align(shape3d, kp, m)
-        return _squeeze(result) if batch.squeezed else result
+        return _squeeze(result) if batch.squeeze else result
 
     def _run(self, kp, mask, adjacency, sides) -> np.ndarray:
         """Backend call(s), in chunks of max_batch. (B,N,2),(B,N),(B,N,N),(B,N) -> (B,N,3)."""
