@@ -1,0 +1,120 @@
+"""lfm3d_net.inputs: padding, validation errors that name the culprit, reason codes."""
+
+import numpy as np
+import pytest
+
+from lfm3d_net.inputs import (
+    BAD_EDGES,
+    LENGTH_MISMATCH,
+    NON_FINITE,
+    TOO_FEW_POINTS,
+    TOO_MANY_POINTS,
+    check_instance,
+    confidence_mask,
+    validate_and_pad,
+)
+
+
+def points(n, seed=0):
+    return np.random.default_rng(seed).uniform(0, 640, (n, 2))
+
+
+def test_single_instance_is_batched_and_flagged_for_squeeze():
+    out = validate_and_pad(points(17))
+    assert out.keypoints.shape == (1, 17, 2) and out.keypoints.dtype == np.float32
+    assert out.squeeze and out.mask.all() and out.edges is None
+    assert out.sides.shape == (1, 17) and not out.sides.any()
+
+
+def test_ragged_list_is_padded_with_mask_false_on_padding():
+    out = validate_and_pad([points(5), points(3, 1), points(4, 2)])
+    assert out.keypoints.shape == (3, 5, 2) and not out.squeeze
+    np.testing.assert_array_equal(out.lengths, [5, 3, 4])
+    np.testing.assert_array_equal(
+        out.mask, [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 1, 1, 1, 0]]
+    )
+    np.testing.assert_allclose(out.keypoints[1, :3], points(3, 1).astype(np.float32))
+    assert not out.keypoints[~out.mask].any()
+
+
+def test_ragged_masks_and_sides_follow_their_instances():
+    out = validate_and_pad(
+        [points(4), points(3)],
+        mask=[np.array([1, 1, 1, 0], bool), np.ones(3, bool)],
+        sides=[np.array([1, -1, 0, 1]), np.array([0, 1, -1])],
+    )
+    np.testing.assert_array_equal(out.mask, [[1, 1, 1, 0], [1, 1, 1, 0]])
+    np.testing.assert_array_equal(out.sides, [[1, -1, 0, 1], [0, 1, -1, 0]])
+
+
+def test_nan_at_masked_point_is_replaced_by_zero():
+    kp = points(5)
+    kp[2] = np.nan
+    out = validate_and_pad(kp, mask=np.array([1, 1, 0, 1, 1], bool))
+    assert np.isfinite(out.keypoints).all() and not out.mask[0, 2]
+
+
+def test_shared_sides_and_edges_are_accepted():
+    out = validate_and_pad(np.stack([points(4), points(4, 1)]), edges=[[0, 1], [2, 3]], sides=[1, -1, 0, 0])
+    assert out.edges.dtype == np.int64 and out.edges.shape == (2, 2)
+    np.testing.assert_array_equal(out.sides, [[1, -1, 0, 0]] * 2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(keypoints=np.zeros((4, 17, 3))), r"keypoints must have shape \(B, N, 2\) or \(N, 2\); got \(4, 17, 3\)"),
+        (dict(keypoints=np.zeros(17)), r"got \(17,\)"),
+        (dict(keypoints=np.array([["a", "b"]] * 3)), "real numbers; got dtype"),
+        (dict(keypoints=[points(4), np.zeros((3, 3))]), r"keypoints\[1\] must have shape \(N, 2\)"),
+        (dict(keypoints=np.zeros((2, 5, 2)), mask=np.ones((2, 4), bool)), r"mask must have shape"),
+        (dict(keypoints=points(5), mask=np.array([0.2, 1, 1, 1, 1])), "0/1"),
+        (dict(keypoints=points(5), sides=[0, 0, 2, 0, 0]), r"sides must be -1, 0 or \+1.*instance 0 keypoint\(s\) \[2\]"),
+        (dict(keypoints=points(5), sides=[0, 0]), r"sides must have shape \(5,\)"),
+        (dict(keypoints=points(5), edges=[[0, 1], [4, 5]]), r"edges\[1\] = \[4, 5\] is out of range"),
+        (dict(keypoints=points(5), edges=[[0, -1]]), r"edges\[0\]"),
+        (dict(keypoints=points(5), edges=[0, 1, 2]), r"edges must have shape \(E, 2\)"),
+        (dict(keypoints=points(20), max_keypoints=17), "N = 20 .* max_keypoints = 17"),
+    ],
+)
+def test_bad_input_raises_value_error_saying_what(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        validate_and_pad(**kwargs)
+
+
+def test_non_finite_error_names_instance_and_keypoints():
+    kp = np.stack([points(6), points(6, 1), points(6, 2)])
+    kp[2, 1, 0] = np.nan
+    kp[2, 4, 1] = np.inf
+    with pytest.raises(ValueError, match=r"instance 2 keypoint\(s\) \[1, 4\]"):
+        validate_and_pad(kp)
+
+
+def test_too_few_points_error_names_the_instance():
+    mask = np.ones((3, 6), bool)
+    mask[1, 2:] = False
+    with pytest.raises(ValueError, match="instance 1 has 2 valid keypoint"):
+        validate_and_pad(np.stack([points(6)] * 3), mask=mask)
+
+
+def test_check_instance_reason_codes():
+    x, y = points(5).T
+    assert check_instance(x, y) is None
+    assert check_instance(x, y[:4]) == LENGTH_MISMATCH
+    assert check_instance(x, y, confidence=[1, 1]) == LENGTH_MISMATCH
+    assert check_instance(x, y, max_keypoints=4) == TOO_MANY_POINTS
+    assert check_instance(x, y, edges=[0, 1, 2]) == BAD_EDGES  # odd flat list
+    assert check_instance(x, y, edges=[0, 5]) == BAD_EDGES
+    assert check_instance(x, y, edges=np.array([[0, 1], [3, 4]], np.uint16)) is None
+    xn = x.copy()
+    xn[0] = np.nan
+    assert check_instance(xn, y) == NON_FINITE
+    assert check_instance(xn, y, confidence=[0, 1, 1, 1, 1]) is None  # NaN point is masked
+    assert check_instance(x, y, confidence=[1, 1, np.nan, 1, 1]) == NON_FINITE
+    assert check_instance(x, y, confidence=[0.9, 0.9, 0.1, 0.1, 0.1], min_confidence=0.5) == TOO_FEW_POINTS
+
+
+def test_confidence_mask_treats_zero_as_missing():
+    np.testing.assert_array_equal(confidence_mask([0, 0.2, 0.8], 3), [False, True, True])
+    np.testing.assert_array_equal(confidence_mask([0, 0.2, 0.8], 3, 0.5), [False, False, True])
+    assert confidence_mask([], 4).all()
