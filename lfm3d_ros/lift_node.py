@@ -66,11 +66,11 @@ class LiftNode(Node):
         self._pub = self._marker_pub = self._diag_pub = None
         self._sub = self._info_sub = self._diag_timer = None
         self._loggers = {}
+        self._last_frame = ""  # frame of the last output, for the DELETEALL on deactivate
         if hasattr(self, "add_post_set_parameters_callback"):  # Iron+; Humble re-reads on configure
             self.add_post_set_parameters_callback(self._on_parameters_set)
         if self.get_parameter("autostart").value:
-            self.trigger_configure()
-            if self._state_machine.current_state[1] == "inactive":
+            if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
                 self.trigger_activate()
 
     # ---------------------------------------------------------------- lifecycle
@@ -86,7 +86,8 @@ class LiftNode(Node):
         self._cfg = cfg
         backend = getattr(self._lifter, "backend_name", None) or getattr(
             getattr(self._lifter, "backend", None), "name", cfg.backend)
-        self._stats = LiftStats(backend=str(backend), model=cfg.model or "default")
+        model = getattr(self._lifter, "model_info", {}).get("path") or cfg.model or "default"
+        self._stats = LiftStats(backend=str(backend), model=str(model))
         self._markers = MarkerBuilder(cfg.marker_scale, cfg.marker_lifetime)
         self._pub = self.create_lifecycle_publisher(Skeleton3DArray, "lifted_3d", OUTPUT_QOS)
         self._marker_pub = self.create_lifecycle_publisher(MarkerArray, "lifted_3d/markers", OUTPUT_QOS)
@@ -154,6 +155,7 @@ class LiftNode(Node):
         header = msg.header
         if cfg.output_frame:
             header.frame_id = cfg.output_frame
+        self._last_frame = header.frame_id
         try:
             skeletons = lift_instances(self._lifter, accepted, self._camera_k, self._size_of) \
                 if accepted else []
@@ -208,7 +210,7 @@ class LiftNode(Node):
     def _header_for_clear(self):
         from std_msgs.msg import Header
 
-        return Header(stamp=self.get_clock().now().to_msg(), frame_id=self._cfg.output_frame if self._cfg else "")
+        return Header(stamp=self.get_clock().now().to_msg(), frame_id=self._last_frame)
 
     def _drop_subscriptions(self) -> None:
         for name in ("_sub", "_info_sub"):

@@ -75,9 +75,14 @@ def test_markers_arrive_with_joints_and_bones_per_instance(lifter):
     _send(probe, [make_instance(17, 1, rig="coco17"), make_instance(17, 2, rig="coco17")])
     assert probe.spin_until(lambda: any(len(m.markers) >= 4 for m in probe.markers), 10)
     latest = [m for m in probe.markers if len(m.markers) >= 4][-1]
-    adds = [(m.ns, m.id, m.type) for m in latest.markers if m.action == 0]
-    assert sorted(adds) == [("instance_1", 0, 6), ("instance_1", 1, 5),   # SPHERE_LIST, LINE_LIST
-                            ("instance_2", 0, 6), ("instance_2", 1, 5)]
+    from visualization_msgs.msg import Marker
+
+    adds = [(m.ns, m.id, m.type) for m in latest.markers if m.action == Marker.ADD]
+    assert sorted(adds) == [("instance_1", 0, Marker.SPHERE_LIST), ("instance_1", 1, Marker.LINE_LIST),
+                            ("instance_2", 0, Marker.SPHERE_LIST), ("instance_2", 1, Marker.LINE_LIST)]
+    bones = [m for m in latest.markers if m.type == Marker.LINE_LIST]
+    assert all(len(m.points) > 0 and len(m.points) % 2 == 0 for m in bones)
+    assert all(m.lifetime.sec > 0 or m.lifetime.nanosec > 0 for m in latest.markers if m.action == Marker.ADD)
     assert all(m.header.frame_id == OVERRIDE_FRAME for m in latest.markers)
 
 
