@@ -35,6 +35,13 @@ def _human(rig: str, data_dir=None) -> PoseSource:
     return HumanVariantSource(rig, _dir(data_dir) / "cmu_iclone_mocap.npz")
 
 
+def _deepmimic(data_dir=None) -> PoseSource:
+    # A data dir may carry the clips (`deepmimic_motions/humanoid3d_*.txt`) for machines
+    # without the pybullet wheel; otherwise they come from pybullet_data.
+    motions = _dir(data_dir) / "deepmimic_motions"
+    return DeepMimicSource(motions if motions.is_dir() else None)
+
+
 def _face(data_dir=None) -> PoseSource:
     return FaceSource(_dir(data_dir) / "face68_meanshape.npz")
 
@@ -43,7 +50,7 @@ SOURCES = {
     **{f"cmu_mocap_{r}": partial(_mocap, r) for r in ("mocap26", "coco17", "h36m17", "panoptic15")},
     **{f"human_variants_{r}": partial(_human, r)
        for r in ("coco17", "h36m17", "panoptic15", "coco_wholebody133")},
-    "deepmimic": DeepMimicSource,
+    "deepmimic": _deepmimic,
     "face68_synthetic": _face,
     "hand21_synthetic": hand_source,
     "quadruped17_synthetic": quadruped_source,
