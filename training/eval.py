@@ -46,27 +46,6 @@ def camera_aligned(pred: np.ndarray, kp2d: np.ndarray, mask: np.ndarray) -> np.n
     return np.einsum("bij,bnj->bni", R, (pred - c) * m)
 
 
-def _metric_fns():
-    """``lfm3d_net.metrics`` (mpjpe, pa_mpjpe); ADAPTER: a geometry-based twin until it lands."""
-    try:
-        from lfm3d_net.metrics import mpjpe, pa_mpjpe
-        return mpjpe, pa_mpjpe
-    except ImportError:
-        from lfm3d_net.geometry import apply_similarity, similarity_procrustes
-
-        def mpjpe(pred, gt, mask):  # protocol 1, both centred on the visible centroid
-            m = mask[..., None]
-            c = lambda x: x - (x * m).sum(1, keepdims=True) / np.maximum(m.sum(1, keepdims=True), 1)  # noqa: E731
-            d = np.linalg.norm(c(pred) - c(gt), axis=-1)
-            return (d * mask).sum(1) / np.maximum(mask.sum(1), 1)
-
-        def pa_mpjpe(pred, gt, mask):  # protocol 2: similarity Procrustes first
-            R, s, t = similarity_procrustes(pred, gt, mask)
-            d = np.linalg.norm(apply_similarity(pred, R, s, t) - gt, axis=-1)
-            return (d * mask).sum(1) / np.maximum(mask.sum(1), 1)
-        return mpjpe, pa_mpjpe
-
-
 def lift_metrics(pred: np.ndarray, kp2d: np.ndarray, mask: np.ndarray, target: np.ndarray) -> dict:
     """Per-instance errors (B,) of a canonical prediction against the camera-frame target.
 
@@ -76,7 +55,7 @@ def lift_metrics(pred: np.ndarray, kp2d: np.ndarray, mask: np.ndarray, target: n
     ``pa_mpjpe_pct`` (% of the target's RMS radius).
     """
     from lfm3d_net.geometry import rms_radius
-    mpjpe, pa_mpjpe = _metric_fns()
+    from lfm3d_net.metrics import mpjpe, pa_mpjpe
     mask = np.asarray(mask, bool)
     target = np.asarray(target, np.float64)
     cam = camera_aligned(pred, kp2d, mask)

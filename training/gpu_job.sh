@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # One GPU job: train (time-budgeted) -> evaluate -> export ONNX -> copy results to $OUT.
 # Export comes before eval so a slow eval never costs the ONNX file.
-# Fits a 10-minute device call with the defaults (6 min training + ~2 min eval/export).
+# Fits a 10-minute device call with the defaults (5 min training + ~3 min eval/export).
 #
-#   OUT=/tmp/out bash training/gpu_job.sh [--config training/configs/small.yaml] [--minutes 6]
-#       [--data-dir .device/data] [--name small] [--eval-samples 1024] [--baseline-steps 2000]
+#   OUT=/tmp/out bash training/gpu_job.sh [--config training/configs/small.yaml] [--minutes 5] [--device cuda]
+#       [--data-dir .device/data] [--name small] [--eval-samples 1024] [--baseline-steps 1000]
 #       [--transfer-steps 1500] [--nproc 1] [--no-eval] [--no-export] [--resume]
 #
 # The repo travels without /work/shared beside it: copy the shared data into an ignored
@@ -16,11 +16,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONFIG=training/configs/small.yaml
-MINUTES=6
+MINUTES=5
+DEVICE=cuda
 DATA_DIR=.device/data
 NAME=""
 EVAL_SAMPLES=1024
-BASELINE_STEPS=2000
+BASELINE_STEPS=1000
 TRANSFER_STEPS=1500
 NPROC=1
 DO_EVAL=1
@@ -31,6 +32,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --config) CONFIG=$2; shift 2 ;;
     --minutes) MINUTES=$2; shift 2 ;;
+    --device) DEVICE=$2; shift 2 ;;
     --data-dir) DATA_DIR=$2; shift 2 ;;
     --name) NAME=$2; shift 2 ;;
     --eval-samples) EVAL_SAMPLES=$2; shift 2 ;;
@@ -81,7 +83,7 @@ fi
 [[ -d "$DATA_DIR" ]] || { echo "data dir $DATA_DIR not found (copy /work/shared/data there)"; exit 3; }
 
 echo "== train ($CONFIG, ${MINUTES} min budget, $NPROC GPU(s))"
-TRAIN_ARGS=(--config "$CONFIG" --device cuda --time-budget-min "$MINUTES" --data-dir "$DATA_DIR" --out-dir "$RUN" $RESUME)
+TRAIN_ARGS=(--config "$CONFIG" --device "$DEVICE" --time-budget-min "$MINUTES" --data-dir "$DATA_DIR" --out-dir "$RUN" $RESUME)
 if [[ "$NPROC" -gt 1 ]]; then
   $PY -m torch.distributed.run --standalone --nproc_per_node="$NPROC" -m training.train "${TRAIN_ARGS[@]}"
 else
@@ -95,8 +97,8 @@ fi
 
 if [[ $DO_EVAL == 1 ]]; then
   echo "== eval"
-  $PY -m training.eval --checkpoint "$RUN/best" --out "$RUN/eval" --device cuda --data-dir "$DATA_DIR" \
+  $PY -m training.eval --checkpoint "$RUN/best" --out "$RUN/eval" --device "$DEVICE" --data-dir "$DATA_DIR" \
     --samples "$EVAL_SAMPLES" --baseline-steps "$BASELINE_STEPS" --transfer-steps "$TRANSFER_STEPS" \
-    --transfer-preset small --transfer-batch-size 256 --transfer-minutes 0.75
+    --transfer-preset small --transfer-batch-size 256 --transfer-minutes 0.5
 fi
 echo "== done"
