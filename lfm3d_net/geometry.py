@@ -170,7 +170,7 @@ def apply_similarity(x: np.ndarray, R: np.ndarray, s: np.ndarray, t: np.ndarray 
     return y
 
 
-ALIGN_REFINE_ITERS = 2  # depth-completion refinements in align_to_camera (see its docstring)
+ALIGN_REFINE_ITERS = 1  # depth-completion refinements in align_to_camera (see its docstring)
 
 
 def align_to_camera(
@@ -195,9 +195,11 @@ def align_to_camera(
       5. `iterations` refinements of the true objective sum |s (R S_i)[:2] - w_i|^2:
          complete each 2D point with the current depth s (R S_i)_z, then refit R, s
          to the completed 3D points with Umeyama. Each step cannot increase the
-         objective; with 15 % 2D noise two steps bring it from ~9 % to < 1 % above
-         the optimum (median over random shapes), for ~20 us per call. Exact
-         projections are already exact after step 4.
+         objective. Measured over random 17-point shapes with 2D noise of 3 % or
+         15 % of their size, the squared reprojection error above the optimum is
+         (median / worst of 40): 9 % / 90 % after step 4, 0.8 % / 30 % after one
+         step (the default), 0.4 % / 16 % after two; each step is one 3x3 SVD.
+         Exact projections are already exact after step 4.
       6. s = trace(R2 M^T) / trace(R2 C R2^T), the least-squares scale for R2.
 
     Depth sign (REP 103 optical frame: x right, y down, z forward): z of
@@ -221,16 +223,17 @@ def align_to_camera(
             f"shape3d and kp2d must share (B, N); got {shape3d.shape} and {kp2d.shape}"
         )
     m = _mask(mask, shape3d.shape[:2])
-    S, mu_s = _centre(shape3d, m)  # (B, N, 3)
-    w, _ = _centre(kp2d, m)  # (B, N, 2)
-    C = S.transpose(0, 2, 1) @ S  # (B, 3, 3)
-    M = w.transpose(0, 2, 1) @ S  # (B, 2, 3)
+    # centre shape and 2D together: one pass, one Gram matrix (fewer numpy calls)
+    X, mu = _centre(np.concatenate([shape3d, kp2d.astype(shape3d.dtype, copy=False)], -1), m)
+    G = X.transpose(0, 2, 1) @ X  # (B, 5, 5)
+    C = G[:, :3, :3]  # (B, 3, 3) = sum S_i S_i^T
+    M = G[:, 3:, :3]  # (B, 2, 3) = sum w_i S_i^T
     var = np.trace(C, axis1=1, axis2=2)  # (B,) = sum |S_i|^2
     lam = (1e-12 * var + 1e-300)[:, None, None]  # keeps flat/collinear/empty shapes finite
-    A = M @ np.linalg.inv(C + lam * np.eye(3))  # (B, 2, 3), C symmetric
-    zero = np.zeros_like(A[:, :1])  # (B, 1, 3)
+    H = np.zeros_like(G[:, :3, :3])
+    H[:, :2] = M @ np.linalg.inv(C + lam * np.eye(3))  # A = M C^-1 (B, 2, 3)
     # polar factor of [A; 0]: rows 1-2 = U V^T of A, row 3 = row1 x row2 (det +1)
-    R = _proper_polar(np.concatenate([A, zero], axis=1))
+    R = _proper_polar(H)
     if iterations > 0:  # least-squares scale of the projection for the first depths
         safe_var = np.where(var > 0, var, 1.0)
         s = np.einsum("bij,bij->b", R[:, :2], M) / np.maximum(
@@ -246,8 +249,8 @@ def align_to_camera(
     s = np.einsum("bij,bij->b", R2, M) / np.maximum(
         np.einsum("bij,bij->b", R2 @ C, R2), 1e-300
     )  # least-squares scale for the final rotation
-    count = m.sum(axis=1)
-    degenerate = var <= _DEGENERATE_REL * (var + count * np.einsum("bd,bd->b", mu_s, mu_s))
+    mu_s = mu[:, :3]
+    degenerate = var <= _DEGENERATE_REL * (var + m.sum(axis=1) * np.einsum("bd,bd->b", mu_s, mu_s))
     if degenerate.any():  # a single visible point (or none): identity, unit scale
         s = np.where(degenerate, 1.0, s)
         R = np.where(degenerate[:, None, None], np.eye(3), R)
