@@ -220,7 +220,7 @@ def to_skeleton_msgs(skeletons: list[SkeletonOut], header):
     for sk in skeletons:
         msg = Skeleton3D(instance_id=int(sk.instance_id), category=sk.category, rig=sk.rig,
                          metric=bool(sk.metric), scale=float(sk.scale))
-        msg.points = [Point(x=float(p[0]), y=float(p[1]), z=float(p[2])) for p in sk.points]
+        msg.points = [Point(x=x, y=y, z=z) for x, y, z in sk.points.tolist()]
         msg.confidence = sk.confidence.astype(np.float32).tolist()
         msg.edges = sk.edges.reshape(-1).astype(np.uint16).tolist()
         out.skeletons.append(msg)

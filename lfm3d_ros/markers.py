@@ -117,7 +117,7 @@ class MarkerBuilder:
             m.pose.orientation.w = 1.0
             m.scale.x = m.scale.y = m.scale.z = width
             m.color = ColorRGBA(r=float(r), g=float(g), b=float(b), a=1.0)
-            m.points = [Point(x=float(p[0]), y=float(p[1]), z=float(p[2])) for p in vertices]
+            m.points = [Point(x=x, y=y, z=z) for x, y, z in np.asarray(vertices, float).tolist()]
             return m
 
         return [marker(Marker.SPHERE_LIST, JOINTS_ID, finite, diameter),

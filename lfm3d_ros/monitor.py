@@ -13,6 +13,7 @@ and the lift; it is meaningful when publisher and monitor share a clock (one mac
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 from collections import deque
 from pathlib import Path
@@ -54,16 +55,16 @@ def render_snapshot(skeletons: list[tuple[np.ndarray, np.ndarray, int]], path: s
     """Draw lifted skeletons to a PNG: a camera view and an oblique 3D view.
 
     skeletons: (points (N, 3) in the camera optical frame, edges (E, 2), instance_id).
-    Works headless (Agg backend).
+    Headless and thread-safe: a bare Figure on the Agg canvas, no pyplot state.
     """
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     from lfm3d_ros.markers import instance_colour
 
-    fig = plt.figure(figsize=(10, 5))
-    views = [("camera view", 90, -90), ("oblique view", 20, -60)]
+    fig = Figure(figsize=(10, 5))
+    FigureCanvasAgg(fig)
+    views = [("camera view", 0, -90), ("oblique view", 20, -60)]
     for k, (name, elev, azim) in enumerate(views):
         ax = fig.add_subplot(1, 2, k + 1, projection="3d")
         for pts, edges, iid in skeletons:
@@ -85,7 +86,6 @@ def render_snapshot(skeletons: list[tuple[np.ndarray, np.ndarray, int]], path: s
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=80)
-    plt.close(fig)
     return path
 
 
@@ -152,6 +152,7 @@ def _make_monitor(opts):
             self.latest = None
             self.last_snapshot = 0.0
             self.recorder = None
+            self.worker = None
             if opts.record:
                 from lfm3d_ros.recorder import McapRecorder
 
@@ -182,19 +183,28 @@ def _make_monitor(opts):
         def report(self):
             print(self.window.line(), flush=True)
 
-        def snapshot(self):
-            if self.latest is None:
-                return
+        def snapshot(self, wait: bool = False):
+            """Render the latest output to opts.snapshot in a worker thread (matplotlib
+            takes ~0.3 s: done inline it would stall the callbacks and inflate latency)."""
+            if self.latest is None or (self.worker is not None and self.worker.is_alive()):
+                if wait and self.worker is not None:
+                    self.worker.join()
+                else:
+                    return
             skeletons = [(points_from_msg(s), np.asarray(s.edges, int).reshape(-1, 2), s.instance_id)
                          for s in self.latest.skeletons]
             metric = any(s.metric for s in self.latest.skeletons)
-            render_snapshot(skeletons, opts.snapshot,
-                            f"{len(skeletons)} lifted skeletons ({'metres' if metric else 'pixels, root-relative'})")
+            title = f"{len(skeletons)} lifted skeletons ({'metres' if metric else 'pixels, root-relative'})"
             self.last_snapshot = time.monotonic()
+            self.worker = threading.Thread(target=render_snapshot, args=(skeletons, opts.snapshot, title),
+                                           daemon=True)
+            self.worker.start()
+            if wait:
+                self.worker.join()
 
         def close(self):
             if opts.snapshot:
-                self.snapshot()
+                self.snapshot(wait=True)
             if self.recorder is not None:
                 self.recorder.close()
                 print(f"recorded {self.recorder.count} messages to {opts.record}", flush=True)
