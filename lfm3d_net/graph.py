@@ -107,9 +107,9 @@ def knn_adjacency(kp: np.ndarray, mask: np.ndarray | None = None, k: int = DEFAU
     pair = m[:, :, None] & m[:, None, :] & ~eye  # candidate neighbours
     d = np.where(pair, d, np.inf)
     order = np.argsort(d, axis=-1, kind="stable")[..., :k]  # (B, N, k)
-    picked = np.take_along_axis(pair, order, axis=-1)  # False where fewer than k visible
     A = np.zeros((B, n, n), dtype=bool)
-    np.put_along_axis(A, order, picked, axis=-1)
+    A[np.arange(B)[:, None, None], np.arange(n)[None, :, None], order] = True
+    A &= pair  # drops picks at inf distance (fewer than k visible) and masked rows
     return A | A.transpose(0, 2, 1) | eye
 
 
