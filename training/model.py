@@ -64,7 +64,7 @@ class ModelConfig:
 
 PRESETS: dict[str, ModelConfig] = {
     "tiny": ModelConfig(dim=32, heads=2, layers=2, rff_dim=32),  # tests only
-    "small": ModelConfig(dim=128, heads=4, layers=4, rff_dim=128),  # CPU default candidate
+    "small": ModelConfig(dim=96, heads=4, layers=4, rff_dim=96),  # CPU default: sized for >= 1,000 lifts/s on one core
     "base": ModelConfig(dim=256, heads=4, layers=4, rff_dim=256),
     "large": ModelConfig(dim=512, heads=8, layers=4, rff_dim=512),
 }
