@@ -7,6 +7,8 @@ to coco17 / h36m17 / panoptic15, or to coco_wholebody133 with a synthetic face
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from lfm3d_net.rigs import MOCAP26_JOINTS, MOCAP26_PARENTS
@@ -50,11 +52,11 @@ def _frame_matrix(x, y):
     return np.stack([x, y, np.cross(x, y)], axis=-1)
 
 
-def attach_wholebody(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def attach_wholebody(p: np.ndarray, rng: np.random.Generator, face_path=DEFAULT_FACE) -> np.ndarray:
     """(M, 26, 3) mocap -> (M, 133, 3) COCO-WholeBody with a synthetic face and hands."""
     m = p.shape[0]
     mid, left, up, fwd, k = head_frame(p)
-    faces = vary_faces(load_mean_face(DEFAULT_FACE), m, rng)         # local: x left, y up, z fwd
+    faces = vary_faces(load_mean_face(face_path), m, rng)         # local: x left, y up, z fwd
     faces = faces - faces[:, 36:48].mean(axis=1, keepdims=True)       # origin at the eyes
     R = np.stack([left, up, fwd], axis=-1)                            # (M, 3, 3)
     face = mid[:, None] + k[:, None] * np.einsum("mij,mnj->mni", R, faces)
@@ -82,10 +84,12 @@ class HumanVariantSource(PoseSource):
                  name: str | None = None):
         self.rig, self.copies, self.seed = rig, copies, seed
         self.mocap = MocapNpzSource(path, rig="mocap26")
+        # The mean face travels in the same data dir as the mocap file.
+        self.face_path = Path(path).with_name(DEFAULT_FACE.name)
         self.name = name or f"human_variants_{rig}"
 
     def _load(self, split: str) -> np.ndarray:
         rng = np.random.default_rng([self.seed, 0 if split == "train" else 1])
         base = self.mocap.poses(split)
         p = vary_proportions(np.concatenate([base] * self.copies), rng)
-        return attach_wholebody(p, rng) if self.rig == "coco_wholebody133" else retarget(p, self.rig)
+        return attach_wholebody(p, rng, self.face_path) if self.rig == "coco_wholebody133" else retarget(p, self.rig)
