@@ -80,3 +80,26 @@ def test_time_budget_stops_cleanly_and_saves(tmp_path):
     summary = train(tiny_cfg(tmp_path, steps=10_000, time_budget_min=1e-4))
     assert summary["stop_reason"] == "time_budget" and summary["steps"] < 10_000
     assert (tmp_path / "run" / "last.safetensors").exists() and (tmp_path / "run" / "best.safetensors").exists()
+
+
+def test_cosine_schedule_decays_from_peak_to_min_over_steps_or_time_budget():
+    from training.config import TrainConfig
+    from training.train import cosine_lr
+    cfg = TrainConfig(lr=1e-3, min_lr=1e-5, warmup_steps=10, steps=110)
+    assert cosine_lr(cfg, 10, 0.0) == pytest.approx(1e-3)
+    assert cosine_lr(cfg, 60, 0.0) == pytest.approx(0.5 * (1e-3 + 1e-5))
+    assert cosine_lr(cfg, 110, 0.0) == pytest.approx(1e-5)
+    # A time budget that ends first drives the decay: half the minutes = half way.
+    cfg.time_budget_min = 2.0
+    assert cosine_lr(cfg, 11, 60.0) == pytest.approx(0.5 * (1e-3 + 1e-5))
+
+
+def test_init_from_starts_from_saved_weights(tmp_path):
+    from safetensors.torch import load_file
+    from training.train import train
+    train(load_config(CONFIG, {"sources": [synthetic_source()], "out_dir": str(tmp_path / "a"), "steps": 2}))
+    train(load_config(CONFIG, {"sources": [synthetic_source()], "out_dir": str(tmp_path / "b"), "steps": 1,
+                               "lr": 0.0, "min_lr": 0.0, "warmup_steps": 0, "weight_decay": 0.0,
+                               "init_from": str(tmp_path / "a" / "last.safetensors")}))
+    a, b = load_file(str(tmp_path / "a" / "last.safetensors")), load_file(str(tmp_path / "b" / "last.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a), "with lr=0 the weights must stay those we started from"

@@ -46,6 +46,10 @@ class TrainConfig:
     beta2: float = _f(0.99, "AdamW beta2")
     warmup_steps: int = _f(500, "linear learning-rate warmup from lr/100 to lr, in steps")
     plateau_factor: float = _f(0.5, "ReduceLROnPlateau: lr multiplier when val MPJPE stops improving")
+    schedule: str = _f("plateau", "lr schedule after warmup: plateau (paper: ReduceLROnPlateau on val MPJPE) | "
+                       "cosine (to min_lr over steps, or over time_budget_min when that ends first)")
+    init_from: str = _f("", "safetensors weights to start from (fine-tuning or continuing on a new budget); "
+                        "the optimiser starts fresh; the model config must match")
     plateau_patience: int = _f(4, "ReduceLROnPlateau: evaluations without improvement before cutting lr")
     min_lr: float = _f(1e-5, "ReduceLROnPlateau: lower bound on the lr")
     early_stop_patience: int = _f(12, "stop after this many evaluations without val MPJPE improvement (0 = never)")

@@ -134,6 +134,16 @@ def load_resume(stem: Path, model, optimizer, plateau) -> dict:
     return state
 
 
+def cosine_lr(cfg: TrainConfig, step: int, elapsed_s: float) -> float:
+    """Cosine decay from cfg.lr to cfg.min_lr; progress is the larger of the step fraction
+    and the time-budget fraction, so a time-budgeted run still ends at min_lr."""
+    frac = (step - cfg.warmup_steps) / max(cfg.steps - cfg.warmup_steps, 1)
+    if cfg.time_budget_min:
+        frac = max(frac, elapsed_s / (60 * cfg.time_budget_min))
+    frac = min(max(frac, 0.0), 1.0)
+    return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * frac))
+
+
 # ----------------------------------------------------------------------------- loop
 def train(cfg: TrainConfig, resume: str | None = None) -> dict:
     """Run the training loop; returns the summary dict (rank 0 also writes it)."""
@@ -154,6 +164,11 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
     plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=cfg.plateau_factor, patience=cfg.plateau_patience, min_lr=cfg.min_lr)
     step, best, bad_evals = 0, math.inf, 0
+    if cfg.init_from and not resume:
+        from safetensors.torch import load_file
+        raw.load_state_dict(load_file(cfg.init_from))
+    if cfg.schedule not in ("plateau", "cosine"):
+        raise ValueError(f"schedule must be plateau or cosine, got {cfg.schedule!r}")
     if resume:
         stem = out / "last" if resume == "auto" else Path(resume)
         state = load_resume(stem, raw, optimizer, plateau)
@@ -189,8 +204,12 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
     model.train()
     while step < cfg.steps:
         t0 = time.perf_counter()
-        lr = cfg.lr * min(1.0, (step + 1) / max(cfg.warmup_steps, 1)) if step < cfg.warmup_steps \
-            else optimizer.param_groups[0]["lr"]
+        if step < cfg.warmup_steps:
+            lr = cfg.lr * min(1.0, (step + 1) / max(cfg.warmup_steps, 1))
+        elif cfg.schedule == "cosine":
+            lr = cosine_lr(cfg, step, time.perf_counter() - t_start)
+        else:
+            lr = optimizer.param_groups[0]["lr"]
         batch = mixture.batch(cfg.batch_size, gen, device)
         with autocast:
             pred = model(batch["keypoints"], batch["mask"], batch["adjacency"], batch["sides"])
@@ -231,7 +250,7 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
                           "elapsed_s": f"{time.perf_counter() - t_start:.1f}"}
             row.update(val_loss=f"{last_val['overall']['loss']:.6f}", val_mpjpe_pct=f"{metric:.3f}",
                        val_pa_mpjpe_pct=f"{last_val['overall']['pa_mpjpe_pct']:.3f}")
-            if step >= cfg.warmup_steps:
+            if step >= cfg.warmup_steps and cfg.schedule == "plateau":
                 plateau.step(metric)
             if metric < best:
                 best, bad_evals = metric, 0
