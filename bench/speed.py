@@ -242,7 +242,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--checkpoint", default=None,
                    help="checkpoint stem/.safetensors for the torch paths (default: random)")
     p.add_argument("--preset", default="small", help="ModelConfig preset for random models")
-    p.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+    p.add_argument("--threads", type=int, nargs="*", default=[1, 2],
                    help="ONNX Runtime thread counts to benchmark")
     p.add_argument("--batches", type=int, nargs="+", default=[1, 8, 64], help="batch sizes")
     p.add_argument("--keypoints", type=int, nargs="+", default=[17, 68, 133],

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import yaml
 import torch
 
 from training.config import TrainConfig, build_mixture, make_source, resolve_sources, sources_by_rig
@@ -225,6 +226,21 @@ def rig_transfer(a: str, b: str, cfg: TrainConfig, args, device, out: Path) -> l
     return rows
 
 
+# "Clean 2D": exact projections, every point visible, rig edges and sides always given.
+CLEAN_VIEWS = {"noise_std": 0.0, "p_missing": 0.0, "p_edge_dropout": 0.0, "p_sides_dropout": 0.0}
+
+
+def view_overrides(args) -> dict:
+    """ViewConfig overrides from ``--clean`` and ``--view KEY=VALUE`` (values parsed as YAML)."""
+    out = dict(CLEAN_VIEWS) if args.clean else {}
+    for item in args.view:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--view takes KEY=VALUE, got {item!r}")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
 def evaluate(args) -> str:
     """Run every table; returns the markdown (also written to ``<out>/eval.md``)."""
     from lfm3d_net.rigs import get_rig
@@ -241,6 +257,7 @@ def evaluate(args) -> str:
     cfg = TrainConfig(**{**TrainConfig().to_dict(), **saved})
     if args.data_dir:
         cfg.data_dir = args.data_dir
+    cfg.views = {**cfg.views, **view_overrides(args)}
     train_names = extra.get("train_sources") or resolve_sources(cfg.sources)
     names = args.sources or sorted(registry.SOURCES)
     info = {n: {"category": (s := make_source(n, cfg)).category, "rig": s.rig} for n in set(names) | set(train_names)}
@@ -248,7 +265,8 @@ def evaluate(args) -> str:
           f"{sum(p.numel() for p in model.parameters()):,} parameters), {args.samples} samples per source "
           f"(val split, seed {args.seed}). MPJPE: camera-aligned, scaled to the ground truth's RMS radius, "
           f"root-relative; PA-MPJPE: after similarity Procrustes. % of the instance's RMS radius; "
-          f"mm for people. See `training/eval.py` for the exact definitions.\n"]
+          f"mm for people. See `training/eval.py` for the exact definitions. "
+          f"Views: {json.dumps(cfg.views, sort_keys=True) or 'training defaults'}.\n"]
     results: dict = {"checkpoint": str(args.checkpoint), "sources": {}}
 
     # SimpleBaseline: one per training rig (loaded or trained here on the training sources)
@@ -333,6 +351,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--transfer-preset", default="tiny", help="model preset of the rig-transfer runs")
     p.add_argument("--transfer-batch-size", type=int, default=64, help="batch size of the rig-transfer runs")
     p.add_argument("--transfer-minutes", type=float, default=0.0, help="time budget of each transfer run (0 = none)")
+    p.add_argument("--clean", action="store_true",
+                   help="clean 2D: no noise, no missing points, rig edges and sides always given")
+    p.add_argument("--view", action="append", default=[], metavar="KEY=VALUE",
+                   help="ViewConfig override for every table, e.g. --view noise_std=0.02 (repeatable)")
     p.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True, help="write fig_<category>.png")
     args = p.parse_args(argv)
     print(evaluate(args))
