@@ -89,7 +89,8 @@ def test_eval_on_a_tiny_checkpoint_writes_tables_with_finite_numbers(tmp_path):
                            device="cpu", seed=0, sources=[src, *other], data_dir="", baselines="",
                            baseline_steps=2, perspective_field="p_perspective", transfer_a=src,
                            transfer_b=other[0] if other else src, transfer_steps=2, transfer_preset="tiny",
-                           transfer_batch_size=8, transfer_minutes=0.0, figures=True)
+                           transfer_batch_size=8, transfer_minutes=0.0, figures=True,
+                           clean=False, view=[])
     text = evaluate(args)
     md = (tmp_path / "eval" / "eval.md").read_text()
     assert md == text
@@ -108,3 +109,14 @@ def test_eval_on_a_tiny_checkpoint_writes_tables_with_finite_numbers(tmp_path):
     # float32 forward: a permutation changes the summation order only (~1e-6).
     assert max(res["permutation"].values()) < 1e-4
     assert (tmp_path / "eval" / f"fig_{train_cat}.png").exists()
+
+
+def test_clean_views_and_view_overrides_reach_the_view_config():
+    from training.eval import CLEAN_VIEWS, view_overrides
+    assert view_overrides(SimpleNamespace(clean=False, view=[])) == {}
+    v = view_overrides(SimpleNamespace(clean=True, view=["noise_std=0.02", "elevation_deg=[0, 10]"]))
+    assert v["p_missing"] == 0.0 and v["p_sides_dropout"] == 0.0 and v["p_edge_dropout"] == 0.0
+    assert v["noise_std"] == 0.02 and v["elevation_deg"] == [0, 10], "--view must win over --clean"
+    assert set(CLEAN_VIEWS) <= set(v)
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        view_overrides(SimpleNamespace(clean=False, view=["noise_std"]))
