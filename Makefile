@@ -11,7 +11,7 @@ setup:
 
 demo:
 	scripts/setup_venv.sh
-	$(ROS_ENV) $(PY) -m lfm3d_ros.demo
+	$(ROS_ENV) $(PY) -m lfm3d_ros.demo $(DEMO_ARGS)
 
 test:
 	scripts/setup_venv.sh --dev
