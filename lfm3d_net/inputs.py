@@ -106,26 +106,42 @@ def _where(bad: np.ndarray, limit: int = 3) -> str:
     return "; ".join(parts) + more
 
 
-def validate_and_pad(keypoints, mask=None, edges=None, sides=None, max_keypoints=None) -> LiftInputs:
-    """Check user input and pad it to one (B, N_max) batch.
+def _fast_keypoints(keypoints, mask, max_keypoints):
+    """The common input, accepted with a few cheap checks: (kp (B, N, 2), m (B, N), squeeze),
+    or None when `validate_and_pad` must take its general path.
 
-    Args:
-        keypoints: (N, 2), (B, N, 2), or a list of (N_i, 2) arrays (ragged:
-            padded to N_max with mask False), real numbers, any units.
-        mask: True = valid. (N,) / (B, N) matching keypoints, or a list of
-            (N_i,); bool or 0/1 numbers. None = all (unpadded) points valid.
-            Masked points may hold NaN: they are replaced by 0.
-        edges: (E, 2) integer pairs indexing the padded N, shared by all
-            instances; None or empty = no edges (kNN adjacency).
-        sides: values in {-1, 0, +1}; (N,) shared, (B, N), or a list of (N_i,).
-            None = all 0 (unknown).
-        max_keypoints: raise if N_max exceeds it (the model's limit).
-    Returns:
-        LiftInputs (keypoints float32 (B, N, 2), mask bool (B, N), edges int64
-        (E, 2) or None, sides float32 (B, N), squeeze, lengths).
-    Raises:
-        ValueError naming the argument and the offending instance/keypoint/edge.
+    Common = a C-contiguous float32 ndarray (N, 2) or (B, N, 2), finite everywhere, at most
+    max_keypoints points, and mask None or a bool ndarray (N,) or (batched only) (B, N)
+    leaving >= MIN_VALID_POINTS valid points per instance. Anything else returns None, so
+    the general path raises its precise errors and does the conversions and padding.
     """
+    if not (isinstance(keypoints, np.ndarray) and keypoints.dtype == np.float32
+            and keypoints.ndim in (2, 3) and keypoints.shape[-1] == 2
+            and keypoints.flags.c_contiguous):
+        return None
+    squeeze = keypoints.ndim == 2
+    kp = keypoints[None] if squeeze else keypoints
+    B, N = kp.shape[:2]
+    if (max_keypoints is not None and N > max_keypoints) or N < MIN_VALID_POINTS:
+        return None
+    if mask is None:
+        m = np.ones((B, N), dtype=bool)
+    elif (isinstance(mask, np.ndarray) and mask.dtype == bool
+          and (mask.shape == (N,) or (mask.shape == (B, N) and not squeeze))):
+        m = np.empty((B, N), dtype=bool)
+        m[...] = mask  # a copy: the result's mask must not alias the caller's
+        if not m.all() and (m.sum(axis=1) < MIN_VALID_POINTS).any():
+            return None
+    else:
+        return None
+    if not np.isfinite(kp).all():  # NaN allowed at masked points: the general path zeroes it
+        return None
+    return kp, m, squeeze
+
+
+def _checked_keypoints(keypoints, mask, max_keypoints):
+    """General path of `validate_and_pad` for the keypoints and mask: checks, converts
+    and pads. Returns (kp (B, N, 2), m (B, N) bool, pad (B, N) bool, lengths (B,), squeeze)."""
     kp, lengths, squeeze = _as_instances(keypoints)
     B, N = kp.shape[:2]
     if max_keypoints is not None and N > max_keypoints:
@@ -159,6 +175,36 @@ def validate_and_pad(keypoints, mask=None, edges=None, sides=None, max_keypoints
         )
     if not finite.all():
         kp = np.where(m[..., None], kp, 0)  # NaN at masked points is fine: zero it
+    return kp, m, pad, lengths, squeeze
+
+
+def validate_and_pad(keypoints, mask=None, edges=None, sides=None, max_keypoints=None) -> LiftInputs:
+    """Check user input and pad it to one (B, N_max) batch.
+
+    Args:
+        keypoints: (N, 2), (B, N, 2), or a list of (N_i, 2) arrays (ragged:
+            padded to N_max with mask False), real numbers, any units.
+        mask: True = valid. (N,) / (B, N) matching keypoints, or a list of
+            (N_i,); bool or 0/1 numbers. None = all (unpadded) points valid.
+            Masked points may hold NaN: they are replaced by 0.
+        edges: (E, 2) integer pairs indexing the padded N, shared by all
+            instances; None or empty = no edges (kNN adjacency).
+        sides: values in {-1, 0, +1}; (N,) shared, (B, N), or a list of (N_i,).
+            None = all 0 (unknown).
+        max_keypoints: raise if N_max exceeds it (the model's limit).
+    Returns:
+        LiftInputs (keypoints float32 (B, N, 2), mask bool (B, N), edges int64
+        (E, 2) or None, sides float32 (B, N), squeeze, lengths).
+    Raises:
+        ValueError naming the argument and the offending instance/keypoint/edge.
+    """
+    fast = _fast_keypoints(keypoints, mask, max_keypoints)
+    if fast is None:
+        kp, m, pad, lengths, squeeze = _checked_keypoints(keypoints, mask, max_keypoints)
+    else:  # nothing to convert or pad
+        kp, m, squeeze = fast
+        pad, lengths = None, np.full(m.shape[0], m.shape[1], dtype=np.int64)
+    B, N = m.shape
     if edges is None or np.size(edges) == 0:
         e = None
     else:
@@ -171,7 +217,7 @@ def validate_and_pad(keypoints, mask=None, edges=None, sides=None, max_keypoints
         off = ~np.isin(sd, (-1, 0, 1))
         if off.any():
             raise ValueError(f"sides must be -1, 0 or +1; got other values at {_where(off)}")
-        sd = np.where(pad, sd, 0).astype(np.float32)
+        sd = (sd if pad is None else np.where(pad, sd, 0)).astype(np.float32, order="C")
     return LiftInputs(
         keypoints=np.ascontiguousarray(kp, dtype=np.float32),
         mask=np.ascontiguousarray(m),

@@ -59,6 +59,25 @@ class LiftResult:
         return len(self.points)
 
 
+@dataclass(frozen=True)
+class _RigArrays:
+    """A registered rig's network inputs, built and checked once per Lifter.
+
+    edges (E, 2) int64, sides (N,) float32, n; adjacency (N, N) bool with self-loops;
+    sides1 (1, N) float32, the sides of a one-instance batch. Arrays are read-only.
+    """
+
+    edges: np.ndarray
+    sides: np.ndarray
+    n: int
+    adjacency: np.ndarray
+    sides1: np.ndarray
+
+    def batch_sides(self, b: int) -> np.ndarray:
+        """(B, N) float32 sides, contiguous (what the backend is fed)."""
+        return self.sides1 if b == 1 else np.repeat(self.sides1, b, axis=0)
+
+
 def _resolve_model(model: str | Path | None) -> Path:
     """The ONNX file for `model` (None = shipped default; a stem or .safetensors/.json path
     maps to the sibling .onnx)."""
@@ -98,7 +117,7 @@ class Lifter:
         self.model_info = info or {}
         self.log = logger or _LOG
         self._adj_cache: dict[tuple, np.ndarray] = {}
-        self._rig_cache: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
+        self._rig_cache: dict[str, _RigArrays] = {}
 
     @classmethod
     def load(cls, model: str | Path | None = None, backend: str | Backend = "auto", *,
@@ -152,13 +171,24 @@ class Lifter:
 
     def rig_arrays(self, name: str) -> tuple[np.ndarray, np.ndarray, int]:
         """(edges (E, 2) int64, sides (N,) float32, N) of a registered rig, cached."""
+        r = self._rig(name)
+        return r.edges, r.sides, r.n
+
+    def _rig(self, name: str) -> _RigArrays:
+        """The cached `_RigArrays` of a registered rig (ValueError naming the known rigs)."""
         hit = self._rig_cache.get(name)
         if hit is None:
             try:
                 rig = rigs.get_rig(name)
             except KeyError as exc:
                 raise ValueError(f"lift: {exc.args[0]}") from None
-            hit = (rig.edge_array(), rig.side_array(), rig.n)
+            # Rig() already checked edges and sides; check_edges only normalises the array
+            edges = graph.check_edges(rig.edge_array(), rig.n)
+            sides = rig.side_array()
+            hit = _RigArrays(edges, sides, rig.n, self._edge_adjacency(edges, rig.n),
+                             np.ascontiguousarray(sides[None]))
+            for a in (hit.edges, hit.sides, hit.sides1):
+                a.setflags(write=False)
             self._rig_cache[name] = hit
         return hit
 
@@ -178,15 +208,9 @@ class Lifter:
                    ) -> np.ndarray:
         """(B, N, N) bool: rig/user edges (masked points keep only their self-loop), else
         kNN among the visible points."""
-        b, n = mask.shape
         if edges is None or len(edges) == 0:
             return graph.knn_adjacency(kp, mask, k=self.knn)
-        base = self._edge_adjacency(edges, n)
-        if mask.all():
-            return np.broadcast_to(base, (b, n, n))
-        adj = base & mask[:, :, None] & mask[:, None, :]  # (B, N, N)
-        adj[:, np.arange(n), np.arange(n)] = True
-        return adj
+        return _masked_adjacency(self._edge_adjacency(edges, mask.shape[1]), mask)
 
     # -- the call ---------------------------------------------------------------------------
 
@@ -207,20 +231,38 @@ class Lifter:
                 range, unknown rig, N > max_keypoints, rig N != input N — naming what and
                 where.
         """
-        rig_n = None
         if rig:
-            rig_edges, rig_sides, rig_n = self.rig_arrays(rig)
-            edges = rig_edges if edges is None else edges
-            sides = rig_sides if sides is None else sides
+            r = self._rig(rig)
+            if edges is None and sides is None:  # the rig's own, checked once: skip re-checks
+                fast = self._lift_rig(keypoints, mask, r)
+                if fast is not None:
+                    return fast
+            edges = r.edges if edges is None else edges
+            sides = r.sides if sides is None else sides
         batch = inputs.validate_and_pad(keypoints, mask=mask, edges=edges, sides=sides,
                                         max_keypoints=self.max_keypoints)
         kp, m, edges, sd = batch.keypoints, batch.mask, batch.edges, batch.sides
-        if rig_n is not None and rig_n != kp.shape[1]:
-            raise ValueError(f"lift: rig {rig!r} has {rig_n} keypoints but the input has "
+        if rig and r.n != kp.shape[1]:
+            raise ValueError(f"lift: rig {rig!r} has {r.n} keypoints but the input has "
                              f"N={kp.shape[1]}")
         adjacency = self._adjacency(kp, m, edges)
-        shape3d = self._run(kp, m, adjacency, sd)
-        result = self._align(shape3d, kp, m)
+        return self._finish(batch, self._run(kp, m, adjacency, sd))
+
+    def _lift_rig(self, keypoints, mask, r: _RigArrays) -> LiftResult | None:
+        """`lift` with a rig's own edges and sides, or None when the input does not fit the
+        rig unpadded (then `lift`'s general path checks it all and raises as it always has:
+        keypoint errors first, then edges, then sides, then the rig size)."""
+        batch = inputs.validate_and_pad(keypoints, mask=mask, max_keypoints=self.max_keypoints)
+        kp, m = batch.keypoints, batch.mask
+        b, n = m.shape
+        if n != r.n or batch.lengths.min() != n:  # a size mismatch, or ragged padding
+            return None
+        adjacency = _masked_adjacency(r.adjacency, m)
+        return self._finish(batch, self._run(kp, m, adjacency, r.batch_sides(b)))
+
+    def _finish(self, batch: inputs.LiftInputs, shape3d: np.ndarray) -> LiftResult:
+        """Camera-align the network output; drop B for an unbatched input."""
+        result = self._align(shape3d, batch.keypoints, batch.mask)
         return _squeeze(result) if batch.squeeze else result
 
     def _run(self, kp, mask, adjacency, sides) -> np.ndarray:
@@ -236,16 +278,16 @@ class Lifter:
     @staticmethod
     def _align(shape3d: np.ndarray, kp: np.ndarray, mask: np.ndarray) -> LiftResult:
         """Camera-align the canonical shape. shape3d (B,N,3), kp (B,N,2), mask (B,N)."""
-        m = mask[..., None].astype(np.float32)  # (B, N, 1)
-        count = np.maximum(m.sum(axis=1), 1.0)  # (B, 1)
-        canonical = shape3d * m  # zeros at invalid points, whatever the backend left there
-        rotation, scale = geometry.align_to_camera(canonical, kp, mask)
-        mu = canonical.sum(axis=1) / count  # (B, 3) visible centroid
-        points = scale[:, None, None] * ((canonical - mu[:, None, :]) @ rotation.transpose(0, 2, 1))
-        points *= m
-        center = (kp * m).sum(axis=1) / count  # (B, 2)
-        return LiftResult(points.astype(np.float32, copy=False), canonical, rotation,
-                          scale, center.astype(np.float32, copy=False), mask)
+        # zeros at invalid points, whatever the backend left there
+        canonical = np.where(mask[..., None], shape3d, np.float32(0))
+        # inputs are checked already: the unchecked fit, which also returns the centred
+        # points X (B, N, 5) = [canonical | kp] and their visible centroids mu (B, 5)
+        rotation, scale, X, mu = geometry.fit_camera(canonical, kp, mask)
+        # X[..., :3] is root-relative with zeros at invalid points, as `points` must be
+        points = scale[:, None, None] * (X[..., :3] @ rotation.transpose(0, 2, 1))
+        f32 = np.float32
+        return LiftResult(points.astype(f32), canonical, rotation.astype(f32),
+                          scale.astype(f32), mu[:, 3:].astype(f32), mask)
 
     def info(self) -> dict:
         """Model metadata plus the backend and runtime limits (for `python -m lfm3d_net info`)."""
@@ -263,6 +305,17 @@ class Lifter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _masked_adjacency(base: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(B, N, N) bool batch adjacency from an edge set's (N, N) one: a masked point keeps
+    only its self-loop. All-valid batches get a view of `base` (read-only)."""
+    b, n = mask.shape
+    if mask.all():
+        return base[None] if b == 1 else np.broadcast_to(base, (b, n, n))
+    adj = base & mask[:, :, None] & mask[:, None, :]  # (B, N, N)
+    adj[:, np.arange(n), np.arange(n)] = True
+    return adj
 
 
 def _squeeze(r: LiftResult) -> LiftResult:

@@ -180,3 +180,91 @@ def test_wrong_shapes_raise_value_error():
         similarity_procrustes(np.zeros((2, 5, 2)), np.zeros((2, 5, 2)))
     with pytest.raises(ValueError, match="mask"):
         normalize_2d(np.zeros((2, 5, 2)), np.ones((2, 4), bool))
+
+
+# -- the fast paths of align_to_camera (Horn polar factor, one-instance Python floats) ----
+
+def _svd_proper_polar(H):
+    """Reference: U diag(1, 1, d) V^T with d = det(U V^T), the closest proper rotation."""
+    U, _, Vt = np.linalg.svd(H)
+    U[:, :, 2] *= np.where(np.linalg.det(U @ Vt) < 0, -1.0, 1.0)[:, None]
+    return U @ Vt
+
+
+def test_proper_polar_equals_the_svd_form(rng):
+    from lfm3d_net.geometry import _proper_polar
+
+    H = rng.normal(size=(500, 3, 3)) * rng.uniform(1e-3, 1e5, (500, 1, 1))
+    R = _proper_polar(H)
+    np.testing.assert_allclose(R, _svd_proper_polar(H), atol=1e-10)
+    np.testing.assert_allclose(np.linalg.det(R), 1.0, atol=1e-12)
+    A = rng.normal(size=(500, 2, 3))  # [A; 0]: the closed-form step of align_to_camera
+    np.testing.assert_allclose(_proper_polar(A),
+                               _svd_proper_polar(np.concatenate([A, 0 * A[:, :1]], 1)), atol=1e-10)
+
+
+def test_rows_polar_one_matches_the_batched_polar(rng):
+    from lfm3d_net.geometry import _proper_polar, _rows_polar_one
+
+    for i in range(300):
+        A = rng.normal(size=(2, 3)) * 10.0 ** rng.uniform(-150, 150)
+        if i % 3 == 0:  # near rank 1 (down to the fallback to the eigh form)
+            A[1] = A[0] * rng.normal() + rng.normal(size=3) * np.abs(A).max() * 10.0 ** -(i % 12)
+        R = np.array(_rows_polar_one([tuple(A[0]), tuple(A[1])]))
+        np.testing.assert_allclose(R, _proper_polar(A[None])[0], atol=1e-7)
+        assert np.linalg.det(R) == pytest.approx(1.0, abs=1e-9)
+
+
+def _fit_cases(rng):
+    """(shape (1, N, 3), kp (1, N, 2), mask (1, N)) instances, the degenerate ones included."""
+    for _ in range(100):
+        n = int(rng.integers(5, 40))
+        shape = anisotropic_shapes(rng, 1, n) * 10.0 ** rng.uniform(-3, 3)
+        kp = rng.normal(size=(1, n, 2)) * rng.uniform(1, 300) + rng.uniform(0, 500, (1, 1, 2))
+        mask = rng.random((1, n)) > 0.3
+        mask[:, :5] = True
+        yield shape, kp, mask
+    line = np.zeros((1, 6, 3))
+    line[0, :, 0] = np.arange(6)
+    for shape in (np.zeros((1, 6, 3)), np.full((1, 6, 3), 3.0), line, line * 1e-100,
+                  rng.normal(size=(1, 6, 3)) * 1e-150, rng.normal(size=(1, 6, 3)) * 1e150):
+        yield shape, rng.normal(size=(1, 6, 2)), np.ones((1, 6), bool)
+
+
+@pytest.mark.parametrize("iterations", [0, 1, 2])
+def test_one_instance_fast_path_equals_the_batched_path(rng, iterations):
+    from lfm3d_net.geometry import fit_camera
+
+    other = anisotropic_shapes(rng, 1, 40), rng.normal(size=(1, 40, 2)), np.ones((1, 40), bool)
+    for shape, kp, mask in _fit_cases(rng):
+        n = shape.shape[1]
+        R1, s1, X1, mu1 = fit_camera(shape, kp, mask, iterations)  # B == 1: Python floats
+        batch = [np.concatenate([a, b[:, :n]]) for a, b in zip((shape, kp, mask), other)]
+        Rb, sb, Xb, mub = fit_camera(*batch, iterations)  # B == 2: numpy
+        np.testing.assert_array_equal(X1[0], Xb[0])
+        np.testing.assert_allclose(s1[0], sb[0], rtol=1e-8)
+        # the camera-aligned points (a collinear shape leaves R free about its line)
+        p1, pb = (s[0] * X[0, :, :3] @ R[0].T for R, s, X in ((R1, s1, X1), (Rb, sb, Xb)))
+        np.testing.assert_allclose(p1, pb, atol=1e-8 * np.abs(pb).max())
+        if np.linalg.matrix_rank(X1[0, :, :3]) == 3:
+            np.testing.assert_allclose(R1[0], Rb[0], atol=1e-8)
+        np.testing.assert_array_equal(mu1[0], mub[0])
+        assert np.linalg.det(R1[0]) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_fit_camera_returns_the_centred_points(rng):
+    from lfm3d_net.geometry import fit_camera
+
+    shape, kp = anisotropic_shapes(rng, 3, 9), rng.normal(size=(3, 9, 2))
+    mask = rng.random((3, 9)) > 0.3
+    mask[:, :3] = True
+    shape[~mask] = np.nan  # masked garbage stays out
+    R, s, X, mu = fit_camera(shape, kp, mask)
+    R2, s2 = align_to_camera(shape, kp, mask)
+    np.testing.assert_allclose(R, R2, atol=1e-12)
+    np.testing.assert_allclose(s, s2, rtol=1e-12)
+    w = mask[..., None]
+    want_mu = np.where(w, np.concatenate([shape, kp], -1), 0).sum(1) / mask.sum(1)[:, None]
+    np.testing.assert_allclose(mu, want_mu, rtol=1e-12)
+    np.testing.assert_allclose(X, np.where(w, np.concatenate([shape, kp], -1) - want_mu[:, None], 0),
+                               atol=1e-12)

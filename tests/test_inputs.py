@@ -118,3 +118,33 @@ def test_confidence_mask_treats_zero_as_missing():
     np.testing.assert_array_equal(confidence_mask([0, 0.2, 0.8], 3), [False, True, True])
     np.testing.assert_array_equal(confidence_mask([0, 0.2, 0.8], 3, 0.5), [False, False, True])
     assert confidence_mask([], 4).all()
+
+
+@pytest.mark.parametrize("shape, mask", [
+    ((17, 2), None), ((17, 2), np.arange(17) % 4 > 0), ((3, 17, 2), None),
+    ((3, 17, 2), np.arange(17) % 4 > 0), ((3, 17, 2), np.arange(51).reshape(3, 17) % 5 > 0),
+])
+def test_float32_fast_path_equals_the_general_path(shape, mask):
+    kp = np.random.default_rng(0).uniform(0, 640, shape).astype(np.float32)
+    fast = validate_and_pad(kp, mask=mask, edges=[[0, 1]], sides=np.ones(17))
+    general = validate_and_pad(kp.astype(np.float64), mask=None if mask is None else mask.tolist(),
+                               edges=[[0, 1]], sides=np.ones(17))
+    for name in ("keypoints", "mask", "edges", "sides", "lengths"):
+        a, b = getattr(fast, name), getattr(general, name)
+        assert a.dtype == b.dtype and a.flags.c_contiguous, name
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    assert fast.squeeze == general.squeeze
+    if mask is not None:
+        assert not np.shares_memory(fast.mask, mask)  # the caller's mask is not aliased
+
+
+def test_float32_input_with_nan_at_a_masked_point_takes_the_general_path():
+    kp = points(5).astype(np.float32)
+    kp[2] = np.nan
+    out = validate_and_pad(kp, mask=np.array([1, 1, 0, 1, 1], bool))
+    assert np.isfinite(out.keypoints).all() and not out.mask[0, 2]
+    with pytest.raises(ValueError, match=r"instance 0 keypoint\(s\) \[2\]"):
+        validate_and_pad(kp)
+    with pytest.raises(ValueError, match="instance 1 has 2 valid keypoint"):
+        validate_and_pad(np.stack([points(5)] * 2).astype(np.float32),
+                         mask=np.array([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0]], bool))

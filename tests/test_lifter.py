@@ -142,3 +142,55 @@ def test_auto_backend_is_onnxruntime_here(tiny_onnx, caplog):
 def test_info_reports_model_config(lifter):
     info = lifter.info()
     assert info["backend"] == "onnxruntime" and info["config"]["dim"] == 32
+
+
+def _same_result(a, b, atol=ATOL_PX):
+    for name in ("points", "canonical", "rotation", "scale", "center", "mask"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.shape == y.shape and x.dtype == y.dtype, name
+        np.testing.assert_allclose(x, y, atol=atol, err_msg=name)
+
+
+def test_one_instance_equals_the_same_instance_in_a_batch(lifter):
+    """B == 1 takes the Python-float camera fit; B > 1 the batched numpy one."""
+    kp = _kp(3, 17, seed=6)
+    mask = np.ones((3, 17), bool)
+    mask[0, [2, 9]] = False
+    for rig in (None, "coco17"):
+        batch = lifter.lift(kp, mask, rig=rig)
+        one = lifter.lift(kp[:1], mask[:1], rig=rig)
+        first = LiftResult(*(getattr(batch, f)[:1] for f in
+                             ("points", "canonical", "rotation", "scale", "center", "mask")))
+        _same_result(one, first, atol=1e-3)
+        np.testing.assert_allclose(one.rotation, first.rotation, atol=1e-5)
+
+
+def test_rig_fast_path_equals_explicit_edges_and_sides(lifter):
+    rig = get_rig("coco17")
+    kp = _kp(2, 17, seed=7)
+    mask = np.ones((2, 17), bool)
+    mask[1, [0, 5, 16]] = False
+    for args in ((kp, mask), (kp[0], mask[0]), (kp[0].astype(np.float64), None), (list(kp), None)):
+        by_name = lifter.lift(*args, rig="coco17")
+        explicit = lifter.lift(*args, edges=rig.edge_array(), sides=rig.side_array())
+        _same_result(by_name, explicit, atol=1e-5)
+
+
+def test_rig_with_ragged_input_pads_like_explicit_edges(lifter):
+    rig = get_rig("coco17")
+    kp = [_kp(1, 17, seed=8)[0], _kp(1, 12, seed=9)[0]]
+    by_name = lifter.lift(kp, rig="coco17")
+    explicit = lifter.lift(kp, edges=rig.edge_array(), sides=rig.side_array())
+    _same_result(by_name, explicit, atol=1e-5)
+    assert not by_name.mask[1, 12:].any()
+
+
+def test_rig_errors_keep_their_order(lifter):
+    with pytest.raises(ValueError, match=r"edges\[\d+\] = .* out of range for 12"):
+        lifter.lift(_kp(1, 12), rig="coco17")  # the rig's edges do not fit N = 12
+    with pytest.raises(ValueError, match=r"sides must have shape \(1, 21\) or \(21,\)"):
+        lifter.lift(_kp(1, 21), rig="coco17")  # the rig's sides do not fit N = 21
+    kp = _kp(1, 12)
+    kp[0, 3, 1] = np.inf
+    with pytest.raises(ValueError, match=r"NaN or inf.*instance 0 keypoint\(s\) \[3\]"):
+        lifter.lift(kp, rig="coco17")
