@@ -1,5 +1,8 @@
 """Pre/post-processing geometry for lifting: 2D normalisation, similarity
-Procrustes, orthographic camera alignment. Numpy only, batched, no loops.
+Procrustes, orthographic camera alignment. Numpy only, batched, no loops over
+the batch; the one exception is a single instance (B = 1, the live path), whose
+3x3 algebra in `fit_camera` runs in Python floats because numpy's per-call cost
+dwarfs the arithmetic there (`_fit_one`, tested against the batched `_fit_batch`).
 
 Conventions (docs/interfaces.md): keypoints `(B, N, 2)` in image axes (x right,
 y down), shapes `(B, N, 3)`, mask `(B, N)` bool with True = valid. Masked points

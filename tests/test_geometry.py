@@ -266,5 +266,5 @@ def test_fit_camera_returns_the_centred_points(rng):
     w = mask[..., None]
     want_mu = np.where(w, np.concatenate([shape, kp], -1), 0).sum(1) / mask.sum(1)[:, None]
     np.testing.assert_allclose(mu, want_mu, rtol=1e-12)
-    np.testing.assert_allclose(X, np.where(w, np.concatenate([shape, kp], -1) - want_mu[:, None], 0),
-                               atol=1e-12)
+    want_x = np.where(w, np.concatenate([shape, kp], -1) - want_mu[:, None], 0)
+    np.testing.assert_allclose(X, want_x, atol=1e-12)
