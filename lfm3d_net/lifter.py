@@ -212,10 +212,27 @@ class Lifter:
             return graph.knn_adjacency(kp, mask, k=self.knn)
         return _masked_adjacency(self._edge_adjacency(edges, mask.shape[1]), mask)
 
+    def _instance_adjacency(self, batch: inputs.LiftInputs, instance_edges) -> np.ndarray:
+        """(B, N, N) bool from one edge list per instance (None/empty = kNN), each checked
+        against that instance's own N."""
+        kp, mask = batch.keypoints, batch.mask
+        if len(instance_edges) != len(mask):
+            raise ValueError(f"instance_edges has {len(instance_edges)} entries for "
+                             f"{len(mask)} instances")
+        rows = []
+        for i, e in enumerate(instance_edges):
+            try:
+                e = graph.check_edges(np.zeros((0, 2), np.int64) if e is None else e,
+                                      int(batch.lengths[i]))
+            except ValueError as exc:
+                raise ValueError(f"instance {i}: {exc}") from None
+            rows.append(self._adjacency(kp[i:i + 1], mask[i:i + 1], e))
+        return np.concatenate(rows, axis=0)
+
     # -- the call ---------------------------------------------------------------------------
 
-    def lift(self, keypoints, mask=None, edges=None, rig: str | None = None, sides=None
-             ) -> LiftResult:
+    def lift(self, keypoints, mask=None, edges=None, rig: str | None = None, sides=None,
+             instance_edges=None) -> LiftResult:
         """Lift 2D keypoints to camera-aligned 3D.
 
         Args:
@@ -224,6 +241,9 @@ class Lifter:
             edges: (E, 2) int index pairs (overrides the rig's).
             rig: registered rig name; supplies edges and sides (N must match).
             sides: (N,) or (B, N) in {-1, 0, +1} (overrides the rig's).
+            instance_edges: instead of `edges`/`rig`, one edge list per instance (length B;
+                None or empty = kNN for that instance), so instances of different rigs
+                (people and a face, say) still go through the network as one batch.
         Returns:
             LiftResult (leading B dropped for (N, 2) input).
         Raises:
@@ -231,6 +251,14 @@ class Lifter:
                 range, unknown rig, N > max_keypoints, rig N != input N — naming what and
                 where.
         """
+        if instance_edges is not None:
+            if edges is not None or rig:
+                raise ValueError("lift: give either edges/rig or instance_edges, not both")
+            batch = inputs.validate_and_pad(keypoints, mask=mask, sides=sides,
+                                            max_keypoints=self.max_keypoints)
+            adjacency = self._instance_adjacency(batch, instance_edges)
+            return self._finish(batch, self._run(batch.keypoints, batch.mask, adjacency,
+                                                 batch.sides))
         if rig:
             r = self._rig(rig)
             if edges is None and sides is None:  # the rig's own, checked once: skip re-checks

@@ -151,15 +151,15 @@ class _FakeLifter:
     def __init__(self):
         self.calls = []
 
-    def lift(self, kp, mask, edges=None, sides=None):
-        self.calls.append((kp.shape, None if edges is None else edges.tolist()))
+    def lift(self, kp, mask, sides=None, instance_edges=None):
+        self.calls.append((kp.shape, [None if e is None else e.tolist() for e in instance_edges]))
         m = mask[..., None]
         center = (kp * m).sum(1) / np.maximum(m.sum(1), 1)
         pts = np.concatenate([kp - center[:, None], np.zeros(kp.shape[:2] + (1,))], -1) * m
         return SimpleNamespace(points=pts, scale=np.ones(len(kp)), center=center)
 
 
-def test_instances_sharing_edges_are_lifted_as_one_padded_batch_in_input_order():
+def test_all_instances_of_a_message_are_lifted_as_one_padded_batch_in_input_order():
     from lfm3d_ros.lifting import lift_instances
 
     insts = [conv.parse_instance(kp(n=n, instance_id=i, rig=r), i, LIMITS, lookup)
@@ -167,7 +167,9 @@ def test_instances_sharing_edges_are_lifted_as_one_padded_batch_in_input_order()
     fake = _FakeLifter()
     out = lift_instances(fake, insts)
     assert [o.instance_id for o in out] == [0, 1, 2, 3]
-    assert sorted(c[0] for c in fake.calls) == [(2, 4, 2), (2, 5, 2)]   # two edge sets, two batches
+    assert [c[0] for c in fake.calls] == [(4, 5, 2)]        # one call: 4 instances padded to N=5
+    edges = fake.calls[0][1]
+    assert edges[0] == edges[2] and edges[0] and edges[1] is None and edges[3] is None
     # the fake lift is exact, so each instance's 2D shape comes back (float32 input: 1e-4 px)
     for inst, sk in zip(insts, out):
         np.testing.assert_allclose(sk.points[:, :2] + sk.center, inst.xy, atol=1e-3)
