@@ -76,17 +76,23 @@ def _pump(name: str, stream, echo: bool) -> None:
             print(line if name == "monitor" else f"[{name}] {line}", flush=True)
 
 
+def stop_process(proc: subprocess.Popen, grace_s: float = GRACE_S) -> int:
+    """SIGINT (a clean ROS shutdown), then SIGKILL after `grace_s`; returns the exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
 def stop(procs: dict[str, subprocess.Popen], grace_s: float = GRACE_S) -> None:
-    """SIGINT every child (monitor first: it finishes the MCAP), then SIGKILL stragglers."""
+    """Stop every child, monitor first (it finishes the MCAP)."""
     for name in ("monitor", "source", "lifter"):
-        p = procs.get(name)
-        if p is not None and p.poll() is None:
-            p.send_signal(signal.SIGINT)
-            try:
-                p.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        if procs.get(name) is not None:
+            stop_process(procs[name], grace_s)
 
 
 def _raise_interrupt(signum, frame):

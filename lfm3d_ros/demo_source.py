@@ -11,15 +11,14 @@ people (rig mocap26) and a face (face68) seen by an orbiting virtual camera. Wit
 
 from __future__ import annotations
 
-import rclpy
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo
 
 from lfm3d_ros.demo_scene import MALFORMED_KINDS, DemoScene, malformed
 from lfm3d_ros.msg import Keypoints2D, Keypoints2DArray
+from lfm3d_ros.spin import spin_node
 
 
 def to_keypoints_msg(inst: dict) -> Keypoints2D:
@@ -89,18 +88,7 @@ class DemoSource(Node):
 
 def main(args=None) -> int:
     """Entry point: publish until Ctrl-C or SIGTERM."""
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = DemoSource()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_node(DemoSource, args)
 
 
 if __name__ == "__main__":

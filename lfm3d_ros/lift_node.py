@@ -20,9 +20,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import Node, State, TransitionCallbackReturn
 from rclpy.qos import (HistoryPolicy, QoSProfile, ReliabilityPolicy, DurabilityPolicy,
                        qos_profile_sensor_data)
@@ -36,6 +34,7 @@ from lfm3d_ros.diagnostics import LiftStats
 from lfm3d_ros.lifting import lift_instances
 from lfm3d_ros.markers import MarkerBuilder
 from lfm3d_ros.msg import Keypoints2DArray, Skeleton3DArray
+from lfm3d_ros.spin import spin_node
 
 NODE_NAME = "lfm3d_lifter"
 WARN_THROTTLE_S = 5.0
@@ -255,19 +254,7 @@ def _sequence_of(info) -> tuple[bytes, int]:
 
 def main(args=None) -> int:
     """Entry point: run the lifter until Ctrl-C or SIGTERM (both end cleanly)."""
-    rclpy.init(args=args)  # installs rclpy's SIGINT/SIGTERM handlers (shutdown the context)
-    node = None
-    try:
-        node = LiftNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.release()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_node(LiftNode, args, release=LiftNode.release)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -121,15 +120,9 @@ def start_lift_node(env: dict[str, str], log: Path, params_files: list[Path]) ->
 
 
 def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> int:
-    """SIGINT, then SIGKILL after `timeout`; returns the exit code."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return proc.returncode
+    """SIGINT, then SIGKILL after `timeout`; returns the exit code (the demo's helper)."""
+    from lfm3d_ros.demo import stop_process as stop
+    return stop(proc, timeout)
 
 
 class Probe:
