@@ -1,7 +1,17 @@
 """Shared pytest fixtures. Keep them small: the whole suite runs on a 2-core box."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+#: The shared real data (CMU mocap, mean face) that CI has beside the clone; a user's
+#: fresh clone may not, and tests that read it skip then, saying so.
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+requires_shared_data = pytest.mark.skipif(
+    not (SHARED_DATA / "cmu_iclone_mocap.npz").is_file()
+    or not (SHARED_DATA / "face68_meanshape.npz").is_file(),
+    reason=f"needs the shared real data (cmu_iclone_mocap.npz, face68_meanshape.npz) at {SHARED_DATA}")
 
 
 @pytest.fixture(scope="session")

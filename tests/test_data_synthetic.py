@@ -10,8 +10,10 @@ from training.data.synthetic_hand import FLEX_MAX, bend_angles, generate_hands
 from training.data.synthetic_human import HumanVariantSource
 from training.data.synthetic_objects import OBJECTS, object_source
 
+from conftest import requires_shared_data
+
 SYNTHETIC = ["hand21_synthetic", "quadruped17_synthetic", "bird15_synthetic",
-             "face68_synthetic"] + [f"{r}_synthetic" for r in OBJECTS]
+             pytest.param("face68_synthetic", marks=requires_shared_data)] + [f"{r}_synthetic" for r in OBJECTS]
 
 
 @pytest.mark.parametrize("name", SYNTHETIC)
@@ -54,6 +56,7 @@ def test_hand_sizes_span_children_to_large_adults():
     assert wrist_to_middle.min() < 0.075 and wrist_to_middle.max() > 0.105
 
 
+@requires_shared_data
 def test_face_is_y_up_facing_plus_z_with_left_at_plus_x():
     f = load_mean_face()
     assert f[27, 1] > f[8, 1]              # nose bridge above chin
@@ -62,12 +65,14 @@ def test_face_is_y_up_facing_plus_z_with_left_at_plus_x():
     assert np.linalg.norm(f[36] - f[45]) == pytest.approx(0.09, rel=1e-3)
 
 
+@requires_shared_data
 def test_face_expressions_open_jaw_downwards():
     mean = load_mean_face()
     faces = FaceSource(count=500).poses("train")
     assert (faces[:, 8, 1] < mean[8, 1] - 0.01).mean() > 0.2     # some jaws open by > 1 cm
 
 
+@requires_shared_data
 @pytest.mark.parametrize("rig", ["coco17", "h36m17", "panoptic15", "coco_wholebody133"])
 def test_human_variants_have_rig_shape_and_varied_height(rig):
     p = HumanVariantSource(rig, copies=1).poses("val")
@@ -76,6 +81,7 @@ def test_human_variants_have_rig_shape_and_varied_height(rig):
     assert height.min() < 1.3 and height.max() > 1.7        # children and tall adults
 
 
+@requires_shared_data
 def test_wholebody_hands_start_at_the_wrists():
     p = HumanVariantSource("coco_wholebody133", copies=1).poses("val")[:50]
     np.testing.assert_allclose(p[:, 91], p[:, 9], atol=1e-5)
