@@ -29,7 +29,7 @@ import numpy as np
 import yaml
 import torch
 
-from training.config import TrainConfig, build_mixture, make_source, resolve_sources, sources_by_rig
+from training.config import TrainConfig, build_mixture, make_source, resolve_sources
 
 MM_CATEGORIES = ("person",)  # 3D data in metres -> also report millimetres
 DEFAULT_PERSPECTIVE_FIELD = "p_perspective"  # ViewConfig: probability of a perspective camera
