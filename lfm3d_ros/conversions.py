@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-MIN_VALID_POINTS = 3  # fewer points carry no 3D information (and break normalisation)
+from lfm3d_net.inputs import MIN_VALID_POINTS  # the Lifter's own minimum, not a second copy
 
 # reason key -> what it means (diagnostics and docs use the same keys)
 REASONS: dict[str, str] = {
