@@ -117,13 +117,11 @@ class LiftNode(Node):
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: State) -> TransitionCallbackReturn:
-        self._drop_subscriptions()
-        self._release()
+        self.release()
         return TransitionCallbackReturn.SUCCESS
 
     def on_error(self, state: State) -> TransitionCallbackReturn:
-        self._drop_subscriptions()
-        self._release()
+        self.release()
         return TransitionCallbackReturn.SUCCESS
 
     # ---------------------------------------------------------------- callbacks
