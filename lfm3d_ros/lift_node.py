@@ -58,6 +58,7 @@ class LiftNode(Node):
         super().__init__(NODE_NAME, **kwargs)
         node_params.declare(self)
         self._cfg: node_params.NodeConfig | None = None
+        self._limits: conversions.Limits | None = None  # from _cfg and the Lifter, per config
         self._lifter = None
         self._stats = LiftStats()
         self._markers: MarkerBuilder | None = None
@@ -83,6 +84,7 @@ class LiftNode(Node):
             self.get_logger().error(f"configure failed: {type(err).__name__}: {err}")
             return TransitionCallbackReturn.FAILURE
         self._cfg = cfg
+        self._limits = self._limits_for(cfg)
         backend = getattr(self._lifter, "backend_name", None) or getattr(
             getattr(self._lifter, "backend", None), "name", cfg.backend)
         model = getattr(self._lifter, "model_info", {}).get("path") or cfg.model or "default"
@@ -141,9 +143,7 @@ class LiftNode(Node):
         gid, seq = _sequence_of(info)
         self._stats.on_message(time.monotonic(), gid, seq)
         cfg = self._cfg
-        max_kp = min(cfg.max_keypoints, getattr(self._lifter, "max_keypoints", cfg.max_keypoints))
-        limits = conversions.Limits(cfg.min_confidence, max_kp, cfg.default_rig)
-        accepted, rejected = conversions.parse_array(msg, limits, get_rig)
+        accepted, rejected = conversions.parse_array(msg, self._limits, get_rig)
         accepted, over = conversions.cap_batch(accepted, cfg.max_batch)
         rejected += over
         for r in rejected:
@@ -183,10 +183,16 @@ class LiftNode(Node):
             self.get_logger().error(f"parameter update ignored: {err}")
             return
         self._cfg = cfg
+        self._limits = self._limits_for(cfg)
         if self._markers is not None:
             self._markers.marker_scale, self._markers.lifetime_s = cfg.marker_scale, cfg.marker_lifetime
 
     # ---------------------------------------------------------------- helpers
+    def _limits_for(self, cfg: node_params.NodeConfig) -> conversions.Limits:
+        """Per-instance acceptance rules: max_keypoints capped by the loaded Lifter's own."""
+        max_kp = min(cfg.max_keypoints, getattr(self._lifter, "max_keypoints", cfg.max_keypoints))
+        return conversions.Limits(cfg.min_confidence, max_kp, cfg.default_rig)
+
     def _load_lifter(self, cfg: node_params.NodeConfig):
         from lfm3d_net.lifter import Lifter  # imported here: loading may pull in TensorRT
 
