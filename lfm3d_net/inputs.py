@@ -2,9 +2,9 @@
 
 `validate_and_pad` turns what a user passes (one instance, a batch, or a ragged
 list of instances) into the network's padded batch, or raises a ValueError that
-says what is wrong and where. `check_instance` is the node's non-raising
-per-instance variant: it returns a short reason code so one bad detection can be
-dropped and counted while the rest of the message is still lifted.
+says what is wrong and where. (The ROS node's per-instance, non-raising checks, which
+drop one bad detection and count it, live with its message parsing in
+`lfm3d_ros/conversions.py`.)
 """
 
 from __future__ import annotations
@@ -16,14 +16,6 @@ import numpy as np
 from lfm3d_net.graph import check_edges
 
 MIN_VALID_POINTS = 3  # fewer visible points cannot fix a 3D shape's rotation
-
-# reason codes returned by check_instance (the node counts drops per code)
-LENGTH_MISMATCH = "length_mismatch"
-NON_FINITE = "non_finite"
-TOO_FEW_POINTS = "too_few_points"
-TOO_MANY_POINTS = "too_many_points"
-BAD_EDGES = "bad_edges"
-REASONS = (LENGTH_MISMATCH, NON_FINITE, TOO_FEW_POINTS, TOO_MANY_POINTS, BAD_EDGES)
 
 
 @dataclass
@@ -227,66 +219,3 @@ def validate_and_pad(keypoints, mask=None, edges=None, sides=None, max_keypoints
         lengths=lengths,
     )
 
-
-def confidence_mask(confidence, n: int, min_confidence: float = 0.0) -> np.ndarray:
-    """Valid points of one instance from its confidences.
-
-    A point is valid when its confidence is > 0 and >= min_confidence (0 means
-    "not detected" for most detectors whatever the threshold). An empty or None
-    confidence means all `n` points are valid. NaN confidence is invalid.
-    Returns (n,) bool. Raises ValueError if len(confidence) is neither 0 nor n.
-    """
-    if confidence is None or len(confidence) == 0:
-        return np.ones(n, dtype=bool)
-    c = np.asarray(confidence, dtype=np.float64)
-    if c.shape != (n,):
-        raise ValueError(f"confidence must have {n} values (one per keypoint); got {c.shape}")
-    return (c > 0) & (c >= min_confidence)
-
-
-def check_instance(
-    x,
-    y,
-    confidence=None,
-    edges=None,
-    *,
-    min_confidence: float = 0.0,
-    max_keypoints: int | None = None,
-) -> str | None:
-    """Why one detection cannot be lifted, as a reason code, or None if it can.
-
-    The node's per-instance, non-raising twin of `validate_and_pad`, checked in
-    this order: LENGTH_MISMATCH (len(x) != len(y), or confidence neither empty
-    nor len(x)), TOO_MANY_POINTS (n > max_keypoints), BAD_EDGES (edges given as
-    a flat index list of even length or (E, 2), an index outside [0, n)),
-    NON_FINITE (NaN/inf x or y at a valid point, or NaN/inf confidence),
-    TOO_FEW_POINTS (< 3 valid points by `confidence_mask`).
-
-    Args:
-        x, y: (n,) pixel coordinates; confidence: (n,) or empty/None;
-        edges: flat (2E,) or (E, 2) indices, or empty/None.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    n = x.shape[0] if x.ndim == 1 else -1
-    if x.ndim != 1 or y.shape != x.shape:
-        return LENGTH_MISMATCH
-    conf = None if confidence is None or len(confidence) == 0 else np.asarray(confidence)
-    if conf is not None and conf.shape != (n,):
-        return LENGTH_MISMATCH
-    if max_keypoints is not None and n > max_keypoints:
-        return TOO_MANY_POINTS
-    if edges is not None and np.size(edges) > 0:
-        e = np.asarray(edges)
-        if not np.issubdtype(e.dtype, np.integer) or e.size % 2 or (e.ndim == 2 and e.shape[1] != 2):
-            return BAD_EDGES
-        if e.ndim > 2 or e.min() < 0 or e.max() >= n:
-            return BAD_EDGES
-    if conf is not None and not np.isfinite(conf.astype(np.float64)).all():
-        return NON_FINITE
-    valid = confidence_mask(conf, n, min_confidence)
-    if not (np.isfinite(x[valid]).all() and np.isfinite(y[valid]).all()):
-        return NON_FINITE
-    if valid.sum() < MIN_VALID_POINTS:
-        return TOO_FEW_POINTS
-    return None

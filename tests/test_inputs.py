@@ -1,18 +1,9 @@
-"""lfm3d_net.inputs: padding, validation errors that name the culprit, reason codes."""
+"""lfm3d_net.inputs: padding, and validation errors that name the culprit."""
 
 import numpy as np
 import pytest
 
-from lfm3d_net.inputs import (
-    BAD_EDGES,
-    LENGTH_MISMATCH,
-    NON_FINITE,
-    TOO_FEW_POINTS,
-    TOO_MANY_POINTS,
-    check_instance,
-    confidence_mask,
-    validate_and_pad,
-)
+from lfm3d_net.inputs import validate_and_pad
 
 
 def points(n, seed=0):
@@ -95,29 +86,6 @@ def test_too_few_points_error_names_the_instance():
     mask[1, 2:] = False
     with pytest.raises(ValueError, match="instance 1 has 2 valid keypoint"):
         validate_and_pad(np.stack([points(6)] * 3), mask=mask)
-
-
-def test_check_instance_reason_codes():
-    x, y = points(5).T
-    assert check_instance(x, y) is None
-    assert check_instance(x, y[:4]) == LENGTH_MISMATCH
-    assert check_instance(x, y, confidence=[1, 1]) == LENGTH_MISMATCH
-    assert check_instance(x, y, max_keypoints=4) == TOO_MANY_POINTS
-    assert check_instance(x, y, edges=[0, 1, 2]) == BAD_EDGES  # odd flat list
-    assert check_instance(x, y, edges=[0, 5]) == BAD_EDGES
-    assert check_instance(x, y, edges=np.array([[0, 1], [3, 4]], np.uint16)) is None
-    xn = x.copy()
-    xn[0] = np.nan
-    assert check_instance(xn, y) == NON_FINITE
-    assert check_instance(xn, y, confidence=[0, 1, 1, 1, 1]) is None  # NaN point is masked
-    assert check_instance(x, y, confidence=[1, 1, np.nan, 1, 1]) == NON_FINITE
-    assert check_instance(x, y, confidence=[0.9, 0.9, 0.1, 0.1, 0.1], min_confidence=0.5) == TOO_FEW_POINTS
-
-
-def test_confidence_mask_treats_zero_as_missing():
-    np.testing.assert_array_equal(confidence_mask([0, 0.2, 0.8], 3), [False, True, True])
-    np.testing.assert_array_equal(confidence_mask([0, 0.2, 0.8], 3, 0.5), [False, False, True])
-    assert confidence_mask([], 4).all()
 
 
 @pytest.mark.parametrize("shape, mask", [

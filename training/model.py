@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 # Additive attention bias for disallowed (query, key) pairs. Not -inf: a row with every key
 # disallowed would give NaN. -1e4 still underflows exp() to exactly 0 in fp32/fp64 (so
