@@ -162,7 +162,9 @@ class LiftNode(Node):
                                      f"{type(err).__name__}: {err}")
             return
         self._pub.publish(conversions.to_skeleton_msgs(skeletons, header))
-        if cfg.publish_markers:
+        # Markers cost more than the lift itself (Python message objects per point): build
+        # them only while someone (RViz, Foxglove, a recorder) subscribes.
+        if cfg.publish_markers and self._marker_pub.get_subscription_count() > 0:
             self._marker_pub.publish(self._markers.build(skeletons, header))
         self._stats.on_lift(time.perf_counter() - t0)
 
