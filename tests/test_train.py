@@ -35,6 +35,15 @@ def test_config_yaml_cli_and_set_overrides_compose(tmp_path):
     assert cfg.model_preset == "tiny" and cfg.lr == 1e-3  # YAML value and dataclass default kept
 
 
+def test_source_weight_exact_name_beats_pattern_beats_default():
+    from training.config import source_weight
+    w = {"procedural_*": 0.1, "procedural_object_03": 2.0, "hand*": 0.5, "h*": 9.0}
+    assert source_weight("procedural_object_03", w) == 2.0
+    assert source_weight("procedural_creature_17", w) == 0.1
+    assert source_weight("hand21_synthetic", w) == 0.5  # first matching pattern, not the last
+    assert source_weight("deepmimic", w) == 1.0
+
+
 def test_unknown_config_field_raises_naming_it(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("stepz: 3\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import fnmatch
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,8 @@ class TrainConfig:
     model: dict = _f({}, "ModelConfig field overrides applied on top of the preset, e.g. {dim: 64}")
     # --- data --------------------------------------------------------------
     sources: list = _f([], "training source names from training.data.registry.SOURCES; empty = TRAIN_SOURCES")
-    weights: dict = _f({}, "per-source sampling weight (name -> weight); missing names weigh 1.0")
+    weights: dict = _f({}, "per-source sampling weight: name or glob pattern (procedural_*) -> weight; an exact "
+                       "name wins over patterns, the first matching pattern over the default 1.0")
     val_sources: list = _f([], "validation source names; empty = the training sources")
     data_dir: str = _f("", "directory with the shared real-data npz files; empty = the data package default")
     views: dict = _f({}, "ViewConfig field overrides (camera, noise, occlusion, edge/sides dropout)")
@@ -217,9 +219,17 @@ def sources_by_rig(names: list[str], cfg: TrainConfig) -> dict[str, list[str]]:
     return out
 
 
+def source_weight(name: str, weights: dict) -> float:
+    """Sampling weight of source ``name``: its exact entry, else the first glob pattern that
+    matches (``procedural_*``: a family of many sources weighed together), else 1.0."""
+    if name in weights:
+        return float(weights[name])
+    return next((float(w) for pat, w in weights.items() if fnmatch.fnmatchcase(name, pat)), 1.0)
+
+
 def build_mixture(names: list[str], weights: dict, split: str, cfg: TrainConfig):
     """``PoseMixture`` over ``names`` (weights default 1.0) with ``cfg.views`` camera settings."""
     from training.data.mixture import PoseMixture
     sources = [make_source(n, cfg) for n in names]
-    w = [float(weights.get(n, 1.0)) for n in names]
+    w = [source_weight(n, weights) for n in names]
     return PoseMixture(sources, w, split, view_config(cfg))
