@@ -6,6 +6,8 @@ Held out of training (never in TRAIN_SOURCES):
   tables measure true category transfer (birds are articulated and unlike the
   quadrupeds; mugs are small rigid objects with a handle).
 - rig `panoptic15`: a known category (person) on an unseen keypoint layout.
+Procedural sources (`procedural_creature_00..`, `procedural_object_00..`: random
+topologies, see `procedural.py`) are training sources; `NAMED_SOURCES` are the rest.
 User-format loaders (h36m, h3wb, amass) need the user's files; they are not here.
 """
 from __future__ import annotations
@@ -17,6 +19,8 @@ from training.data.base import PoseSource
 from training.data.deepmimic import DeepMimicSource
 from training.data.face import FaceSource
 from training.data.mocap_npz import DEFAULT_DATA_DIR, MocapNpzSource
+from training.data.procedural import KINDS as PROCEDURAL_KINDS, category as procedural_category
+from training.data.procedural import procedural_source, rig_name
 from training.data.synthetic_animals import bird_source, quadruped_source
 from training.data.synthetic_hand import hand_source
 from training.data.synthetic_human import HumanVariantSource
@@ -46,6 +50,11 @@ def _face(data_dir=None) -> PoseSource:
     return FaceSource(_dir(data_dir) / "face68_meanshape.npz")
 
 
+PROCEDURAL_RIGS = 48          # random rigs per procedural kind
+_PROCEDURAL = {f"procedural_{kind}_{k:02d}": (kind, k)
+               for kind in PROCEDURAL_KINDS for k in range(PROCEDURAL_RIGS)}
+PROCEDURAL_SOURCES = tuple(_PROCEDURAL)
+
 SOURCES = {
     **{f"cmu_mocap_{r}": partial(_mocap, r) for r in ("mocap26", "coco17", "h36m17", "panoptic15")},
     **{f"human_variants_{r}": partial(_human, r)
@@ -56,7 +65,14 @@ SOURCES = {
     "quadruped17_synthetic": quadruped_source,
     "bird15_synthetic": bird_source,
     **{f"{r}_synthetic": partial(object_source, r) for r in OBJECTS},
+    # file-free; the rig is registered when the source is built
+    **{n: partial(procedural_source, kind, k) for n, (kind, k) in _PROCEDURAL.items()},
 }
+NAMED_SOURCES = tuple(n for n in SOURCES if n not in PROCEDURAL_SOURCES)
+# Validation and evaluation tables: every named source plus a few procedural rigs of each
+# kind (96 rigs would mean 96 table rows and 96 per-rig baselines to train).
+REPORT_SOURCES = NAMED_SOURCES + tuple(f"procedural_{kind}_{k:02d}"
+                                       for kind in PROCEDURAL_KINDS for k in range(2))
 # Category and rig of every source without instantiating it (used for the held-out filter).
 SOURCE_INFO = {
     **{f"cmu_mocap_{r}": ("person", r) for r in ("mocap26", "coco17", "h36m17", "panoptic15")},
@@ -66,6 +82,7 @@ SOURCE_INFO = {
     "hand21_synthetic": ("hand", "hand21"), "quadruped17_synthetic": ("quadruped", "quadruped17"),
     "bird15_synthetic": ("bird", "bird15"),
     **{f"{r}_synthetic": (c, r) for r, (c, _) in OBJECTS.items()},
+    **{n: (procedural_category(kind), rig_name(kind, k)) for n, (kind, k) in _PROCEDURAL.items()},
 }
 HELD_OUT_CATEGORIES = ("bird", "mug")
 HELD_OUT_RIGS = ("panoptic15",)
