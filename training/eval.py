@@ -259,7 +259,7 @@ def evaluate(args) -> str:
         cfg.data_dir = args.data_dir
     cfg.views = {**cfg.views, **view_overrides(args)}
     train_names = extra.get("train_sources") or resolve_sources(cfg.sources)
-    names = args.sources or sorted(registry.SOURCES)
+    names = args.sources or sorted(registry.REPORT_SOURCES)
     info = {n: {"category": (s := make_source(n, cfg)).category, "rig": s.rig} for n in set(names) | set(train_names)}
     md = [f"# 3D-LFM evaluation\n\ncheckpoint `{args.checkpoint}` (step {extra.get('step', '?')}, "
           f"{sum(p.numel() for p in model.parameters()):,} parameters), {args.samples} samples per source "
@@ -275,7 +275,9 @@ def evaluate(args) -> str:
         for f in sorted(Path(args.baselines).glob("*.safetensors")):
             baselines[f.stem] = load_baseline(f, device)
     elif args.baseline_steps > 0:
-        baselines = train_per_rig(train_names, BaselineConfig(steps=args.baseline_steps, seed=args.seed),
+        rigs = {info[n]["rig"] for n in names}  # a baseline only for the rigs in the table
+        baselines = train_per_rig([n for n in train_names if info[n]["rig"] in rigs],
+                                  BaselineConfig(steps=args.baseline_steps, seed=args.seed),
                                   cfg.views, cfg.data_dir, str(device))
 
     lfm = lambda b: run_lfm(model, b)  # noqa: E731

@@ -73,8 +73,12 @@ def _sync(values: list[float], d: Dist, device: torch.device) -> list[float]:
 # ----------------------------------------------------------------------------- validation
 def make_val_set(cfg: TrainConfig, device: torch.device) -> dict[str, list[dict]]:
     """Fixed, seeded validation batches per source (real data: held-out clips/subjects)."""
+    from training.data.registry import REPORT_SOURCES
+    names = resolve_sources(cfg.val_sources or cfg.sources)
+    if not cfg.val_sources:  # not every procedural rig: the report subset of the training sources
+        names = [n for n in names if n in REPORT_SOURCES] or names
     val = {}
-    for i, name in enumerate(resolve_sources(cfg.val_sources or cfg.sources)):
+    for i, name in enumerate(names):
         mix = build_mixture([name], {}, "val", cfg)
         gen = torch.Generator(device="cpu").manual_seed(10_000 + 97 * i + cfg.seed)
         val[name] = [_to(mix.batch(cfg.val_batch_size, gen, "cpu"), device) for _ in range(cfg.val_batches)]
