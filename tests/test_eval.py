@@ -122,3 +122,22 @@ def test_clean_views_and_view_overrides_reach_the_view_config():
     assert set(CLEAN_VIEWS) <= set(v)
     with pytest.raises(ValueError, match="KEY=VALUE"):
         view_overrides(SimpleNamespace(clean=False, view=["noise_std"]))
+
+
+def test_rig_transfer_starts_from_scratch_when_the_checkpoint_continued_another_run(tmp_path):
+    """A stage-2 checkpoint's training config carries init_from; the rig-transfer runs (a
+    different model size) must not inherit it (it crashed with a state-dict size mismatch)."""
+    _registry()
+    from test_train import tiny_cfg, synthetic_source
+    from training.eval import evaluate
+    from training.train import train
+    train(tiny_cfg(tmp_path, steps=2, eval_every=2))
+    train(tiny_cfg(tmp_path, steps=2, eval_every=2, out_dir=str(tmp_path / "stage2"),
+                   init_from=str(tmp_path / "run" / "best.safetensors")))
+    src = synthetic_source()
+    args = SimpleNamespace(checkpoint=str(tmp_path / "stage2" / "best"), out=str(tmp_path / "eval"), samples=4,
+                           device="cpu", seed=0, sources=[src], data_dir="", baselines="", baseline_steps=0,
+                           perspective_field="p_perspective", transfer_a=src, transfer_b=src, transfer_steps=1,
+                           transfer_preset="small", transfer_batch_size=4, transfer_minutes=0.0, figures=False,
+                           clean=False, view=[])
+    assert "## Rig transfer" in evaluate(args)

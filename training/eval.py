@@ -209,7 +209,7 @@ def rig_transfer(a: str, b: str, cfg: TrainConfig, args, device, out: Path) -> l
     rows = []
     for src, other in ((a, b), (b, a)):
         tc = TrainConfig(**{**cfg.to_dict(), "sources": [src], "val_sources": [src], "weights": {},
-                            "model_preset": args.transfer_preset, "model": {},
+                            "model_preset": args.transfer_preset, "model": {}, "init_from": "",
                             "steps": args.transfer_steps, "warmup_steps": min(100, args.transfer_steps // 5),
                             "eval_every": args.transfer_steps, "ckpt_every": 0, "early_stop_patience": 0,
                             "val_batches": 1, "batch_size": args.transfer_batch_size, "val_batch_size": 64,
