@@ -7,7 +7,8 @@
 
 Rows: ONNX Runtime CPU through the full `Lifter.lift` (validation, adjacency, network,
 camera alignment) at 1 and 2 threads; with CUDA + torch also PyTorch eager fp32/bf16,
-CUDA-graph replay, torch.compile, and TensorRT where importable, plus a measured bf16
+CUDA-graph replay, torch.compile, the one-kernel fused Triton network (N <= 64, plain and
+graph-replayed) and TensorRT where importable, plus a measured bf16
 matmul peak and the model's achieved fraction of it (FLOPs counted analytically).
 Prints one markdown table; `--json` also writes the rows.
 """
@@ -162,6 +163,38 @@ def bench_torch(model, configs, repeats: int, warmup: int, compile_mode: str) ->
     return rows
 
 
+def bench_fused(model, configs, repeats: int, warmup: int) -> list[dict]:
+    """The whole network as one Triton kernel (training.fused_triton), fp16 dots, for the
+    configurations with N <= its limit: plain launches, and replay of a CUDA graph of one
+    call on static inputs (no Python launch overhead)."""
+    import torch
+
+    try:
+        from training.fused_triton import MAX_KEYPOINTS, FusedLFM3D
+    except ImportError as exc:
+        print(f"fused Triton rows skipped: {exc}")
+        return []
+    sync = torch.cuda.synchronize
+    fused = FusedLFM3D(model, torch.float16)
+    rows = []
+    for b, n in configs:
+        if n > MAX_KEYPOINTS:
+            continue
+        args = torch_inputs(b, n, torch.device("cuda"))
+        out = torch.empty((b, n, 3), dtype=torch.float32, device="cuda")
+        rows.append({"path": "fused Triton fp16", "batch": b, "n": n,
+                     **summarize(time_calls(lambda: fused(*args, out=out), repeats, warmup,
+                                            sync), b)})
+        fused(*args, out=out)  # compile before capture
+        sync()
+        g = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(g):
+            fused(*args, out=out)
+        rows.append({"path": "fused Triton fp16, CUDA graph replay", "batch": b, "n": n,
+                     **summarize(time_calls(g.replay, repeats, warmup, sync), b)})
+    return rows
+
+
 def bench_trt(onnx_path: Path, configs, repeats: int, warmup: int) -> list[dict]:
     from lfm3d_net.backends import tensorrt_probe
     from lfm3d_net.lifter import Lifter
@@ -282,6 +315,7 @@ def main(argv=None) -> None:
                 print(f"GPU: {torch.cuda.get_device_name()}")
                 model = torch_model(args, "cuda")
                 rows += bench_torch(model, configs, args.repeats, args.warmup, args.compile_mode)
+                rows += bench_fused(model, configs, args.repeats, args.warmup)
                 peak = matmul_peak_tflops()
                 print(f"measured bf16 matmul peak (8192^3): {peak:.1f} TFLOP/s")
             rows += bench_trt(onnx_path, configs, args.repeats, args.warmup)

@@ -65,6 +65,7 @@ PRESETS: dict[str, ModelConfig] = {
     "tiny": ModelConfig(dim=32, heads=2, layers=2, rff_dim=32),  # tests only
     # CPU default, sized for >= 1,000 lifts/s on one core (bench/model_size.py times others)
     "small": ModelConfig(dim=96, heads=4, layers=4, rff_dim=96),
+    "small64": ModelConfig(dim=64, heads=4, layers=4, rff_dim=96),  # cheaper CPU candidate (experiment)
     # GPU model: D=192 keeps the ONNX file < 16 MB (D=256 would be ~17 MB)
     "base": ModelConfig(dim=192, heads=6, layers=4, rff_dim=192),
     "large": ModelConfig(dim=512, heads=8, layers=4, rff_dim=512),

@@ -1,0 +1,84 @@
+"""The fused Triton kernel (training/fused_triton.py) computes LFM3D.forward.
+
+Without a GPU the kernel runs in Triton's interpreter (TRITON_INTERPRET=1, numpy on the
+CPU), so these cases stay small. Skipped when triton is not installed (it is not a
+requirement of the project: `pip install triton` to run them).
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+# The interpreter must be chosen before the kernel is decorated, i.e. before
+# training.fused_triton (and triton) is first imported.
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
+pytest.importorskip("triton", reason="triton is not installed (pip install triton)")
+
+from training.fused_triton import MAX_KEYPOINTS, FusedLFM3D  # noqa: E402
+from training.model import LFM3D, preset  # noqa: E402
+
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def random_model(name: str) -> LFM3D:
+    """A preset model whose every parameter is perturbed (LayerNorm weights and all biases
+    non-trivial, so a swapped or misplaced tensor shows)."""
+    torch.manual_seed(0)
+    model = LFM3D(preset(name)).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.2 * torch.randn_like(p))
+    return model.to(DEVICE)
+
+
+def random_inputs(b: int, n: int, seed: int):
+    gen = torch.Generator().manual_seed(seed)
+    kp = torch.rand(b, n, 2, generator=gen) * 500
+    mask = torch.rand(b, n, generator=gen) > 0.25
+    mask[:, 0] = True
+    kp[~mask] = float("nan")  # garbage at masked points must not leak
+    adj = torch.rand(b, n, n, generator=gen) > 0.6
+    sides = torch.randint(-1, 2, (b, n), generator=gen).float()
+    return tuple(t.to(DEVICE) for t in (kp, mask, adj, sides))
+
+
+@pytest.fixture(scope="module", params=["tiny", "small"])
+def model_pair(request):
+    model = random_model(request.param)
+    return model, FusedLFM3D(model, torch.float32)
+
+
+@pytest.mark.parametrize("b,n", [(1, 3), (3, 3), (1, 17), (3, 17), (1, 26), (3, 26)])
+def test_fp32_matches_model(model_pair, b, n):
+    model, fused = model_pair
+    args = random_inputs(b, n, seed=10 * b + n)
+    with torch.no_grad():
+        ref = model(*args)
+    out = fused(*args)
+    assert out.shape == (b, n, 3) and out.dtype == torch.float32
+    assert torch.isfinite(out).all()
+    assert (out - ref).abs().max().item() < 1e-3
+    assert (out[~args[1]] == 0).all()  # zeros at masked points
+
+
+@pytest.mark.parametrize("n", [17, 40])  # NP = 32, 64 (64-row tiles took a Triton workaround)
+def test_fp16_close_to_model(n):
+    model = random_model("tiny")
+    args = random_inputs(2, n, seed=1)
+    with torch.no_grad():
+        ref = model(*args)
+    out = FusedLFM3D(model, torch.float16)(*args)
+    # fp16 dot inputs, fp32 accumulation: ~1e-3 relative error
+    assert ((out - ref).norm() / ref.norm()).item() < 1e-2
+
+
+def test_too_many_keypoints_raises():
+    fused = FusedLFM3D(random_model("tiny"), torch.float32)
+    n = MAX_KEYPOINTS + 1
+    args = random_inputs(1, n, seed=0)
+    with pytest.raises(ValueError, match=str(MAX_KEYPOINTS)):
+        fused(*args)

@@ -1,0 +1,399 @@
+"""The whole LFM3D forward pass as ONE Triton kernel launch, for low-latency inference.
+
+Why: at batch 1 a 17-keypoint skeleton is a tiny amount of arithmetic (~2 MFLOP for the
+`small` preset), yet PyTorch runs it as ~100 small kernels. Even replayed from a CUDA graph
+that costs ~0.35 ms on an H100, almost all of it kernel launches and the gaps between them.
+Here one Triton program computes one whole instance (normalisation, RFF encoding, every
+hybrid attention layer, decoder) with the activations kept in registers; only the weights
+come from global memory (L2-resident after the first call). A launch of B programs serves a
+batch of B. Built for small batches (B up to a few hundred) and N <= 64 keypoints.
+
+Semantics follow `training.model.LFM3D.forward` exactly (same masking rules, -1e4 attention
+bias, LayerNorm eps 1e-5, exact erf GELU, zeros at masked points). Keypoints are padded to
+NP = max(16, next_pow2(N)) tokens (tl.dot needs every dim >= 16); padded tokens behave like
+masked ones, so they never change real tokens.
+
+Packed weights (built once in `FusedLFM3D.__init__`, on the model's device). Every dimension
+is padded to a power of two >= 16 with zero weights, which keeps padded features exactly 0:
+    D  -> DP   (model width),            Dh -> DHP  (head width),
+    F/2 -> FHP (RFF frequencies),        mlp hidden -> HIDP (a multiple of the chunk HC),
+    3  -> OP = 16 (decoder output).
+Matrices (`wmat`, the dot dtype: fp16 / bf16 / fp32), stored as (in, out) row-major so a
+tile feeds tl.dot's right operand directly, in this order:
+    enc_sin (FHP, DP), enc_cos (FHP, DP)            token projection rows for sin / cos feats
+    per layer l (stride LM):
+        qkv  (2, 3, H, DP, DHP)   [branch (local, global), q/k/v, head] slices of qkv.weight.T
+        proj (2, H, DHP, DP)      rows of proj.weight.T for [branch, head] of the concat input
+        w1   (NCH, DP, HC)        mlp[0].weight.T cut into NCH column chunks of HC
+        w2   (HIDP, DP)           mlp[2].weight.T
+    dec1 (DP / DC, DP, DC)     decoder[0].weight.T cut into column chunks of DC
+    dec2 (DP, OP)
+Vectors (`wvec`, always fp32):
+    omega (2, FHP), rff_bias (FHP), enc_side (DP) (side column of proj.weight), enc_b (DP)
+    per layer l (stride LV): ln1_w, ln1_b (DP), qkv_b (2, 3, H, DHP), proj_b (DP),
+                             ln2_w, ln2_b (DP), b1 (HIDP), b2 (DP)
+    lnf_w, lnf_b (DP), dec1_b (DP), dec2_b (OP)
+The offsets are passed to the kernel as constexprs, so the kernel is specialised per config.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import torch
+
+import triton
+import triton.language as tl
+
+from training.model import LFM3D, MASK_BIAS, SCALE_EPS
+
+#: Largest keypoint count the kernel supports (NP = 64 tokens held in registers).
+MAX_KEYPOINTS = 64
+LN_EPS = 1e-5  # nn.LayerNorm default, used by every LayerNorm of the model
+OUT_PAD = 16  # decoder output 3 padded to 16 columns
+
+
+def _pow2(n: int, floor: int = 16) -> int:
+    return max(floor, triton.next_power_of_2(int(n)))
+
+
+# ----------------------------------------------------------------------------------------
+# Device helpers (inlined into the kernel)
+
+
+@triton.jit
+def _ld_mat(ptr, R: tl.constexpr, C: tl.constexpr):
+    """Dense (R, C) row-major tile at ptr."""
+    r = tl.arange(0, R)
+    c = tl.arange(0, C)
+    return tl.load(ptr + r[:, None] * C + c[None, :])
+
+
+@triton.jit
+def _ld_vec(ptr, C: tl.constexpr):
+    """(1, C) fp32 row vector at ptr (broadcasts over tokens)."""
+    return tl.load(ptr + tl.arange(0, C))[None, :]
+
+
+@triton.jit
+def _mm(a, w, WDT: tl.constexpr, PREC: tl.constexpr):
+    """a (M, K) fp32 @ w (K, N) (already WDT) -> (M, N) fp32, fp32 accumulation."""
+    return tl.dot(a.to(WDT), w, input_precision=PREC, out_dtype=tl.float32)
+
+
+@triton.jit
+def _layernorm(x, w_ptr, b_ptr, D: tl.constexpr, DP: tl.constexpr):
+    """LayerNorm over the first D of DP columns of x (NP, DP); padded columns stay 0."""
+    cmask = (tl.arange(0, DP) < D)[None, :]
+    mean = tl.sum(x, axis=1)[:, None] / D  # padded columns of x are 0
+    xc = tl.where(cmask, x - mean, 0.0)
+    var = tl.sum(xc * xc, axis=1)[:, None] / D
+    y = xc / tl.sqrt(var + 1e-5)
+    return y * _ld_vec(w_ptr, DP) + _ld_vec(b_ptr, DP)  # padded w, b are 0
+
+
+@triton.jit
+def _gelu(x):
+    """Exact (erf) GELU, as nn.GELU()."""
+    return 0.5 * x * (1.0 + tl.math.erf(x * 0.7071067811865476))
+
+
+# ----------------------------------------------------------------------------------------
+# The kernel: one program = one instance of the batch
+
+
+@triton.jit
+def _lfm3d_kernel(
+    kp_ptr, mask_ptr, adj_ptr, sides_ptr, out_ptr, wm, wv, N,
+    # dims
+    NP: tl.constexpr, D: tl.constexpr, DP: tl.constexpr, H: tl.constexpr, DHP: tl.constexpr,
+    FHP: tl.constexpr, FC: tl.constexpr, HC: tl.constexpr, NCH: tl.constexpr, DC: tl.constexpr,
+    L: tl.constexpr,
+    OP: tl.constexpr, USE_SIDES: tl.constexpr, SM_SCALE: tl.constexpr, GAIN: tl.constexpr,
+    WDT: tl.constexpr, PREC: tl.constexpr,
+    # matrix offsets (elements of wm)
+    M_ENC_S: tl.constexpr, M_ENC_C: tl.constexpr, M_L0: tl.constexpr, LM: tl.constexpr,
+    M_QKV: tl.constexpr, M_PROJ: tl.constexpr, M_W1: tl.constexpr, M_W2: tl.constexpr,
+    M_DEC1: tl.constexpr, M_DEC2: tl.constexpr,
+    # vector offsets (elements of wv)
+    V_OMEGA: tl.constexpr, V_RFFB: tl.constexpr, V_SIDE: tl.constexpr, V_ENCB: tl.constexpr,
+    V_L0: tl.constexpr, LV: tl.constexpr, V_LN1W: tl.constexpr, V_LN1B: tl.constexpr,
+    V_QKVB: tl.constexpr, V_PROJB: tl.constexpr, V_LN2W: tl.constexpr, V_LN2B: tl.constexpr,
+    V_B1: tl.constexpr, V_B2: tl.constexpr, V_LNFW: tl.constexpr, V_LNFB: tl.constexpr,
+    V_DEC1B: tl.constexpr, V_DEC2B: tl.constexpr,
+):
+    """kp (B, N, 2) fp32, mask (B, N) u8, adj (B, N, N) u8, sides (B, N) fp32 -> out (B, N, 3)."""
+    b = tl.program_id(0).to(tl.int64)
+    tok = tl.arange(0, NP)  # token index as query (rows)
+    in_n = tok < N
+
+    # -- normalize_2d: centre on the valid points' mean, scale by max |offset| ----------
+    valid = (tl.load(mask_ptr + b * N + tok, mask=in_n, other=0) != 0) & in_n  # (NP,)
+    px = tl.load(kp_ptr + b * N * 2 + tok * 2, mask=in_n, other=0.0)
+    py = tl.load(kp_ptr + b * N * 2 + tok * 2 + 1, mask=in_n, other=0.0)
+    count = tl.maximum(tl.sum(valid.to(tl.float32), axis=0), 1.0)
+    cx = tl.sum(tl.where(valid, px, 0.0), axis=0) / count
+    cy = tl.sum(tl.where(valid, py, 0.0), axis=0) / count
+    ox = tl.where(valid, px - cx, 0.0)  # where(): masked points may hold inf / NaN
+    oy = tl.where(valid, py - cy, 0.0)
+    scale = tl.maximum(tl.max(tl.maximum(tl.abs(ox), tl.abs(oy)), axis=0), SCALE_EPS_C)
+    nx = (ox / scale)[:, None]  # (NP, 1)
+    ny = (oy / scale)[:, None]
+
+    # -- token encoder: RFF (sin | cos) [+ side] -> Linear ------------------------------
+    x = tl.zeros((NP, DP), dtype=tl.float32) + _ld_vec(wv + V_ENCB, DP)  # (NP, DP)
+    for fc in tl.static_range(FHP // FC):  # frequencies in chunks of FC (small tiles)
+        f0 = fc * FC
+        proj = nx * _ld_vec(wv + V_OMEGA + f0, FC) + ny * _ld_vec(wv + V_OMEGA + FHP + f0, FC) \
+            + _ld_vec(wv + V_RFFB + f0, FC)  # (NP, FC); padded freqs hit zero weight rows
+        x += _mm(GAIN * tl.sin(proj), _ld_mat(wm + M_ENC_S + f0 * DP, FC, DP), WDT, PREC)
+        x += _mm(GAIN * tl.cos(proj), _ld_mat(wm + M_ENC_C + f0 * DP, FC, DP), WDT, PREC)
+    if USE_SIDES:
+        sd = tl.load(sides_ptr + b * N + tok, mask=in_n, other=0.0)
+        x += sd[:, None] * _ld_vec(wv + V_SIDE, DP)
+
+    # -- attention biases (attention_biases): diagonal always allowed -------------------
+    key = tl.arange(0, NP)
+    valid_k = (tl.load(mask_ptr + b * N + key, mask=key < N, other=0) != 0) & (key < N)
+    both = valid[:, None] & valid_k[None, :]  # (NP, NP) query x key
+    eye = tok[:, None] == key[None, :]
+    adj = tl.load(adj_ptr + b * N * N + tok[:, None] * N + key[None, :],
+                  mask=in_n[:, None] & (key < N)[None, :], other=0) != 0
+    bias_local = tl.where((adj & both) | eye, 0.0, MASK_BIAS_C)
+    bias_global = tl.where(both | eye, 0.0, MASK_BIAS_C)
+
+    dh = tl.arange(0, DHP)
+    # -- hybrid attention layers ---------------------------------------------------------
+    for layer in range(L):
+        lm = wm + M_L0 + layer * LM
+        lv = wv + V_L0 + layer * LV
+        xn = _layernorm(x, lv + V_LN1W, lv + V_LN1B, D, DP).to(WDT)
+        acc = tl.zeros((NP, DP), dtype=tl.float32)  # output projection, summed over heads
+        for br in tl.static_range(2):  # 0 local, 1 global
+            bias = bias_local if br == 0 else bias_global
+            for h in range(H):
+                # qkv.reshape(b, n, 2, 3, H, Dh): column block (br, q/k/v, h)
+                blk_q = (br * 3 + 0) * H + h
+                blk_k = (br * 3 + 1) * H + h
+                blk_v = (br * 3 + 2) * H + h
+                q = tl.dot(xn, _ld_mat(lm + M_QKV + blk_q * DP * DHP, DP, DHP),
+                           input_precision=PREC, out_dtype=tl.float32)
+                q += tl.load(lv + V_QKVB + blk_q * DHP + dh)[None, :]
+                k = tl.dot(xn, _ld_mat(lm + M_QKV + blk_k * DP * DHP, DP, DHP),
+                           input_precision=PREC, out_dtype=tl.float32)
+                k += tl.load(lv + V_QKVB + blk_k * DHP + dh)[None, :]
+                v = tl.dot(xn, _ld_mat(lm + M_QKV + blk_v * DP * DHP, DP, DHP),
+                           input_precision=PREC, out_dtype=tl.float32)
+                v += tl.load(lv + V_QKVB + blk_v * DHP + dh)[None, :]
+                s = _mm(q, tl.trans(k.to(WDT)), WDT, PREC) * SM_SCALE + bias  # (NP, NP)
+                s = s - tl.max(s, axis=1)[:, None]  # softmax in fp32
+                p = tl.exp(s)
+                p = p / tl.sum(p, axis=1)[:, None]
+                o = _mm(p, v.to(WDT), WDT, PREC)  # (NP, DHP)
+                # out.permute(0, 3, 1, 2, 4).reshape(b, n, 2D): rows (br, h) of proj.T
+                acc += _mm(o, _ld_mat(lm + M_PROJ + (br * H + h) * DHP * DP, DHP, DP),
+                           WDT, PREC)
+        x += acc + _ld_vec(lv + V_PROJB, DP)
+
+        # MLP, hidden dim in NCH chunks of HC: x += W2 gelu(W1 ln(x) + b1) + b2
+        xn = _layernorm(x, lv + V_LN2W, lv + V_LN2B, D, DP).to(WDT)
+        acc = tl.zeros((NP, DP), dtype=tl.float32)
+        for c in range(NCH):
+            hid = tl.dot(xn, _ld_mat(lm + M_W1 + c * DP * HC, DP, HC),
+                         input_precision=PREC, out_dtype=tl.float32)
+            hid = _gelu(hid + _ld_vec(lv + V_B1 + c * HC, HC))
+            acc += _mm(hid, _ld_mat(lm + M_W2 + c * HC * DP, HC, DP), WDT, PREC)
+        x += acc + _ld_vec(lv + V_B2, DP)
+
+    # -- final LayerNorm, decoder D -> D -> 3, zeros at masked points --------------------
+    xn = _layernorm(x, wv + V_LNFW, wv + V_LNFB, D, DP).to(WDT)
+    y = tl.zeros((NP, OP), dtype=tl.float32) + _ld_vec(wv + V_DEC2B, OP)
+    for dc in tl.static_range(DP // DC):  # hidden D in chunks of DC, as the MLP
+        hid = tl.dot(xn, _ld_mat(wm + M_DEC1 + dc * DP * DC, DP, DC),
+                     input_precision=PREC, out_dtype=tl.float32)
+        hid = _gelu(hid + _ld_vec(wv + V_DEC1B + dc * DC, DC))
+        y += _mm(hid, _ld_mat(wm + M_DEC2 + dc * DC * OP, DC, OP), WDT, PREC)
+    y = tl.where(valid[:, None], y, 0.0)  # (NP, OP)
+    oc = tl.arange(0, OP)
+    tl.store(out_ptr + b * N * 3 + tok[:, None] * 3 + oc[None, :], y,
+             mask=in_n[:, None] & (oc < 3)[None, :])
+
+
+# Python floats read as constexpr globals inside the kernel.
+SCALE_EPS_C = tl.constexpr(SCALE_EPS)
+MASK_BIAS_C = tl.constexpr(MASK_BIAS)
+
+
+# ----------------------------------------------------------------------------------------
+# Host side: weight packing and the callable wrapper
+
+_TL_DTYPE = {torch.float16: tl.float16, torch.bfloat16: tl.bfloat16, torch.float32: tl.float32}
+
+
+class FusedLFM3D:
+    """Whole-network Triton kernel for inference. Built from a trained LFM3D (eval mode).
+
+    The weights are packed once (see the module docstring for the layout) into two
+    contiguous buffers on the model's device: `wmat` (matrices, in `dtype`, the tl.dot input
+    type) and `wvec` (biases, LayerNorm and RFF parameters, fp32). `dtype=torch.float32`
+    runs exact fp32 dots (input_precision="ieee") for parity checks; fp16 / bf16 is the
+    fast path (fp32 accumulation, fp32 softmax / LayerNorm / GELU).
+    Call it like `LFM3D.forward`; later changes to the model's weights are not seen.
+    """
+
+    def __init__(self, model: LFM3D, dtype: torch.dtype = torch.float16,
+                 num_warps: int | None = None):
+        if dtype not in _TL_DTYPE:
+            raise ValueError(f"FusedLFM3D: dtype must be one of {list(_TL_DTYPE)}, got {dtype}")
+        cfg = model.config
+        self.config = cfg
+        self.dtype = dtype
+        self.num_warps = num_warps  # None: chosen per padded N
+        d, h = cfg.dim, cfg.heads
+        dh, fh, hid = d // h, cfg.rff_dim // 2, cfg.mlp_ratio * cfg.dim
+        self.D, self.H, self.L = d, h, cfg.layers
+        self.DP, self.DHP, self.FHP = _pow2(d), _pow2(dh), _pow2(fh)
+        self.FC = min(32, self.FHP)  # RFF frequencies per encoder chunk
+        self.DC = min(64, self.DP)  # decoder hidden units per chunk
+        self.HC = min(64, _pow2(hid))  # MLP hidden units per chunk
+        self.NCH = -(-hid // self.HC)
+        self.HIDP = self.NCH * self.HC
+        self.device = next(model.parameters()).device
+        with torch.no_grad():
+            self.wmat, self.wvec, self.offsets = self._pack(model)
+        self.wmat = self.wmat.to(self.device, dtype).contiguous()
+        self.wvec = self.wvec.to(self.device, torch.float32).contiguous()
+        self._consts = dict(
+            D=d, DP=self.DP, H=h, DHP=self.DHP, FHP=self.FHP, FC=self.FC, HC=self.HC,
+            NCH=self.NCH, DC=self.DC,
+            L=self.L, OP=OUT_PAD, USE_SIDES=bool(cfg.use_sides), SM_SCALE=1.0 / math.sqrt(dh),
+            GAIN=float(model.encoder.rff.gain), WDT=_TL_DTYPE[dtype],
+            PREC="ieee" if dtype == torch.float32 else "tf32", **self.offsets)
+
+    # -- packing ----------------------------------------------------------------------
+    def _pack(self, model: LFM3D) -> tuple[torch.Tensor, torch.Tensor, dict]:
+        """Flatten the model's weights (fp32, CPU) into (wmat, wvec, offsets)."""
+        d, h, dh = self.D, self.H, self.D // self.H
+        DP, DHP, FHP, HC, NCH, HIDP = self.DP, self.DHP, self.FHP, self.HC, self.NCH, self.HIDP
+        fh = self.config.rff_dim // 2
+        f32 = dict(dtype=torch.float32)
+        mats: list[torch.Tensor] = []
+        vecs: list[torch.Tensor] = []
+        off: dict[str, int] = {}
+
+        def put(store, key, t):
+            if key is not None:
+                off[key] = sum(x.numel() for x in store)
+            store.append(t.detach().to("cpu", torch.float32).reshape(-1))
+
+        def pad(t, *shape):  # zero-pad a tensor to `shape` (top-left corner aligned)
+            out = torch.zeros(*shape, **f32)
+            out[tuple(slice(0, s) for s in t.shape)] = t.detach().cpu().float()
+            return out
+
+        enc = model.encoder
+        wt = enc.proj.weight.T  # (F [+1], D)
+        put(mats, "M_ENC_S", pad(wt[:fh], FHP, DP))
+        put(mats, "M_ENC_C", pad(wt[fh:2 * fh], FHP, DP))
+        put(vecs, "V_OMEGA", pad(enc.rff.omega, 2, FHP))
+        put(vecs, "V_RFFB", pad(enc.rff.bias, FHP))
+        side = wt[2 * fh] if self.config.use_sides else torch.zeros(d)
+        put(vecs, "V_SIDE", pad(side, DP))
+        put(vecs, "V_ENCB", pad(enc.proj.bias, DP))
+
+        off["M_L0"] = sum(x.numel() for x in mats)
+        off["V_L0"] = sum(x.numel() for x in vecs)
+        for li, layer in enumerate(model.layers):
+            lm, lv = [], []
+            # qkv.weight (6D, D); output column index = ((br * 3 + j) * H + head) * Dh + e
+            qkv_w = layer.qkv.weight.T.reshape(d, 2, 3, h, dh).permute(1, 2, 3, 0, 4)
+            qkv_b = layer.qkv.bias.reshape(2, 3, h, dh)
+            # proj.weight (D, 2D); input index = (br * H + head) * Dh + e
+            proj_w = layer.proj.weight.T.reshape(2, h, dh, d)
+            w1 = layer.mlp[0].weight.T  # (D, hid)
+            w1 = pad(w1, DP, HIDP).reshape(DP, NCH, HC).permute(1, 0, 2)
+            named_m = [("M_QKV", pad(qkv_w, 2, 3, h, DP, DHP)),
+                       ("M_PROJ", pad(proj_w, 2, h, DHP, DP)),
+                       ("M_W1", w1),
+                       ("M_W2", pad(layer.mlp[2].weight.T, HIDP, DP))]
+            named_v = [("V_LN1W", pad(layer.norm_attn.weight, DP)),
+                       ("V_LN1B", pad(layer.norm_attn.bias, DP)),
+                       ("V_QKVB", pad(qkv_b, 2, 3, h, DHP)),
+                       ("V_PROJB", pad(layer.proj.bias, DP)),
+                       ("V_LN2W", pad(layer.norm_mlp.weight, DP)),
+                       ("V_LN2B", pad(layer.norm_mlp.bias, DP)),
+                       ("V_B1", pad(layer.mlp[0].bias, HIDP)),
+                       ("V_B2", pad(layer.mlp[2].bias, DP))]
+            for key, t in named_m:
+                put(lm, key if li == 0 else None, t)
+            for key, t in named_v:
+                put(lv, key if li == 0 else None, t)
+            off["LM"] = sum(x.numel() for x in lm)
+            off["LV"] = sum(x.numel() for x in lv)
+            mats += lm
+            vecs += lv
+        dec1 = pad(model.decoder[0].weight.T, DP, DP).reshape(DP, DP // self.DC, self.DC)
+        put(mats, "M_DEC1", dec1.permute(1, 0, 2))
+        put(mats, "M_DEC2", pad(model.decoder[2].weight.T, DP, OUT_PAD))
+        put(vecs, "V_LNFW", pad(model.norm_out.weight, DP))
+        put(vecs, "V_LNFB", pad(model.norm_out.bias, DP))
+        put(vecs, "V_DEC1B", pad(model.decoder[0].bias, DP))
+        put(vecs, "V_DEC2B", pad(model.decoder[2].bias, OUT_PAD))
+        # per-layer offsets were recorded relative to the layer's own list
+        return torch.cat(mats), torch.cat(vecs), off
+
+    # -- call -------------------------------------------------------------------------
+    def __call__(self, keypoints: torch.Tensor, mask: torch.Tensor, adjacency: torch.Tensor,
+                 sides: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        """keypoints (B, N, 2) float, mask (B, N) bool, adjacency (B, N, N) bool, sides (B, N)
+        float -> (B, N, 3) float32 (normalised units, zeros at masked points), as
+        `LFM3D.forward`. `out` (B, N, 3) float32 may be given to skip the allocation."""
+        if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
+            raise ValueError(
+                f"FusedLFM3D: keypoints must be (B, N, 2), got {tuple(keypoints.shape)}")
+        b, n, _ = keypoints.shape
+        if n > MAX_KEYPOINTS:
+            raise ValueError(f"FusedLFM3D: N={n} exceeds the fused kernel's limit of "
+                             f"{MAX_KEYPOINTS} keypoints; use LFM3D for larger skeletons")
+        for name, t, shape in (("mask", mask, (b, n)), ("adjacency", adjacency, (b, n, n)),
+                               ("sides", sides, (b, n))):
+            if tuple(t.shape) != shape:
+                raise ValueError(f"FusedLFM3D: {name} must be {shape}, got {tuple(t.shape)}")
+        if mask.dtype != torch.bool or adjacency.dtype != torch.bool:
+            raise ValueError("FusedLFM3D: mask and adjacency must be bool")
+        # no-ops (no extra kernels) when the inputs already have these dtypes / layouts
+        kp = keypoints.to(torch.float32).contiguous()
+        sd = sides.to(torch.float32).contiguous()
+        mk = mask.contiguous().view(torch.uint8)
+        adj = adjacency.contiguous().view(torch.uint8)
+        if out is None:
+            out = torch.empty((b, n, 3), dtype=torch.float32, device=kp.device)
+        if b == 0 or n == 0:
+            return out
+        np_ = _pow2(n)
+        warps = self.num_warps or (4 if np_ * self.DP <= 32 * 64 else 8)
+        if np_ < 64 or self.dtype == torch.float32:
+            self._launch(b, kp, mk, adj, sd, out, n, np_, warps)
+            return out
+        # Workaround: with 64-row fp16/bf16 tiles Triton (seen with 3.6 on an H100) picks
+        # Hopper wgmma for the dots and this kernel then computes garbage or faults; the
+        # mma.sync path (what NP = 16 / 32 get anyway) is right. DISABLE_MMA_V3 is read by
+        # the compiler and is part of Triton's cache key, so it is set around every launch
+        # of these variants (a few microseconds of host time; nothing on the GPU).
+        # Verified on the H100 with the variable set for the whole process; this per-launch
+        # form has only run in the CPU interpreter so far (tests/test_fused_triton.py).
+        old = os.environ.get("DISABLE_MMA_V3")
+        os.environ["DISABLE_MMA_V3"] = "1"
+        try:
+            self._launch(b, kp, mk, adj, sd, out, n, np_, warps)
+        finally:
+            if old is None:
+                del os.environ["DISABLE_MMA_V3"]
+            else:
+                os.environ["DISABLE_MMA_V3"] = old
+        return out
+
+    def _launch(self, b, kp, mk, adj, sd, out, n, np_, warps) -> None:
+        _lfm3d_kernel[(b,)](kp, mk, adj, sd, out, self.wmat, self.wvec, n,
+                            NP=np_, num_warps=warps, num_stages=1, **self._consts)
