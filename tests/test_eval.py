@@ -141,3 +141,27 @@ def test_rig_transfer_starts_from_scratch_when_the_checkpoint_continued_another_
                            transfer_preset="small", transfer_batch_size=4, transfer_minutes=0.0, figures=False,
                            clean=False, view=[])
     assert "## Rig transfer" in evaluate(args)
+
+
+def test_clean_eval_trains_baselines_on_the_training_views_not_the_clean_ones(tmp_path, monkeypatch):
+    """"Trained on the same data as the peer": --clean changes the test views only."""
+    _registry()
+    import training.baselines
+    from test_train import tiny_cfg, synthetic_source
+    from training.eval import evaluate
+    from training.train import train
+    train(tiny_cfg(tmp_path, steps=2, eval_every=2, views={"noise_std": 0.03}))
+    seen = {}
+
+    def fake_train_per_rig(names, cfg, views=None, data_dir="", device="cpu", log_every=0):
+        seen["views"] = dict(views or {})
+        return {}
+    monkeypatch.setattr(training.baselines, "train_per_rig", fake_train_per_rig)
+    args = SimpleNamespace(checkpoint=str(tmp_path / "run" / "best"), out=str(tmp_path / "eval"), samples=4,
+                           device="cpu", seed=0, sources=[synthetic_source()], data_dir="", baselines="",
+                           baseline_steps=3, perspective_field="p_perspective", transfer_a="", transfer_b="",
+                           transfer_steps=0, transfer_preset="tiny", transfer_batch_size=4, transfer_minutes=0.0,
+                           figures=False, clean=True, view=[])
+    md = evaluate(args)
+    assert seen["views"].get("noise_std") == 0.03, f"baselines trained on {seen['views']}, not the training views"
+    assert '"noise_std": 0.0' in md.split("SimpleBaselines")[0], "the 3D-LFM test views must still be clean"

@@ -257,6 +257,7 @@ def evaluate(args) -> str:
     cfg = TrainConfig(**{**TrainConfig().to_dict(), **saved})
     if args.data_dir:
         cfg.data_dir = args.data_dir
+    train_views = dict(cfg.views)  # what 3D-LFM was trained on; the baselines get the same
     cfg.views = {**cfg.views, **view_overrides(args)}
     train_names = extra.get("train_sources") or resolve_sources(cfg.sources)
     names = args.sources or sorted(registry.REPORT_SOURCES)
@@ -266,10 +267,13 @@ def evaluate(args) -> str:
           f"(val split, seed {args.seed}). MPJPE: camera-aligned, scaled to the ground truth's RMS radius, "
           f"root-relative; PA-MPJPE: after similarity Procrustes. % of the instance's RMS radius; "
           f"mm for people. See `training/eval.py` for the exact definitions. "
-          f"Views: {json.dumps(cfg.views, sort_keys=True) or 'training defaults'}.\n"]
+          f"Views: {json.dumps(cfg.views, sort_keys=True) or 'training defaults'}. "
+          f"SimpleBaselines are trained on 3D-LFM's training views "
+          f"({json.dumps(train_views, sort_keys=True) or 'training defaults'}), the same data as 3D-LFM.\n"]
     results: dict = {"checkpoint": str(args.checkpoint), "sources": {}}
 
-    # SimpleBaseline: one per training rig (loaded or trained here on the training sources)
+    # SimpleBaseline: one per rig in the table, trained on the same sources *and views* as
+    # 3D-LFM (not on the evaluation views: under --clean that would favour the baseline)
     baselines = {}
     if args.baselines:
         for f in sorted(Path(args.baselines).glob("*.safetensors")):
@@ -278,7 +282,7 @@ def evaluate(args) -> str:
         rigs = {info[n]["rig"] for n in names}  # a baseline only for the rigs in the table
         baselines = train_per_rig([n for n in train_names if info[n]["rig"] in rigs],
                                   BaselineConfig(steps=args.baseline_steps, seed=args.seed),
-                                  cfg.views, cfg.data_dir, str(device))
+                                  train_views, cfg.data_dir, str(device))
 
     lfm = lambda b: run_lfm(model, b)  # noqa: E731
     flat = lambda b: flat_lift(*_np(b)[:2])  # noqa: E731
