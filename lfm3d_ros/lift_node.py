@@ -85,10 +85,8 @@ class LiftNode(Node):
             return TransitionCallbackReturn.FAILURE
         self._cfg = cfg
         self._limits = self._limits_for(cfg)
-        backend = getattr(self._lifter, "backend_name", None) or getattr(
-            getattr(self._lifter, "backend", None), "name", cfg.backend)
-        model = getattr(self._lifter, "model_info", {}).get("path") or cfg.model or "default"
-        self._stats = LiftStats(backend=str(backend), model=str(model))
+        model = self._lifter.model_info.get("path") or cfg.model or "default"
+        self._stats = LiftStats(backend=self._lifter.backend_name, model=str(model))
         self._markers = MarkerBuilder(cfg.marker_scale, cfg.marker_lifetime)
         self._pub = self.create_lifecycle_publisher(Skeleton3DArray, "lifted_3d", OUTPUT_QOS)
         self._marker_pub = self.create_lifecycle_publisher(MarkerArray, "lifted_3d/markers", OUTPUT_QOS)
@@ -192,7 +190,7 @@ class LiftNode(Node):
     # ---------------------------------------------------------------- helpers
     def _limits_for(self, cfg: node_params.NodeConfig) -> conversions.Limits:
         """Per-instance acceptance rules: max_keypoints capped by the loaded Lifter's own."""
-        max_kp = min(cfg.max_keypoints, getattr(self._lifter, "max_keypoints", cfg.max_keypoints))
+        max_kp = min(cfg.max_keypoints, self._lifter.max_keypoints)
         return conversions.Limits(cfg.min_confidence, max_kp, cfg.default_rig)
 
     def _load_lifter(self, cfg: node_params.NodeConfig):
