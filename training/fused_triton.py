@@ -46,7 +46,7 @@ import torch
 import triton
 import triton.language as tl
 
-from training.model import LFM3D, MASK_BIAS, SCALE_EPS
+from training.model import LFM3D, MASK_BIAS, SCALE_EPS, check_inputs
 
 #: Largest keypoint count the kernel supports (NP = 64 tokens held in registers).
 MAX_KEYPOINTS = 64
@@ -349,19 +349,11 @@ class FusedLFM3D:
         """keypoints (B, N, 2) float, mask (B, N) bool, adjacency (B, N, N) bool, sides (B, N)
         float -> (B, N, 3) float32 (normalised units, zeros at masked points), as
         `LFM3D.forward`. `out` (B, N, 3) float32 may be given to skip the allocation."""
-        if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
-            raise ValueError(
-                f"FusedLFM3D: keypoints must be (B, N, 2), got {tuple(keypoints.shape)}")
-        b, n, _ = keypoints.shape
-        if n > MAX_KEYPOINTS:
-            raise ValueError(f"FusedLFM3D: N={n} exceeds the fused kernel's limit of "
+        if keypoints.ndim == 3 and keypoints.shape[1] > MAX_KEYPOINTS:
+            raise ValueError(f"FusedLFM3D: N={keypoints.shape[1]} exceeds the fused kernel's limit of "
                              f"{MAX_KEYPOINTS} keypoints; use LFM3D for larger skeletons")
-        for name, t, shape in (("mask", mask, (b, n)), ("adjacency", adjacency, (b, n, n)),
-                               ("sides", sides, (b, n))):
-            if tuple(t.shape) != shape:
-                raise ValueError(f"FusedLFM3D: {name} must be {shape}, got {tuple(t.shape)}")
-        if mask.dtype != torch.bool or adjacency.dtype != torch.bool:
-            raise ValueError("FusedLFM3D: mask and adjacency must be bool")
+        check_inputs(keypoints, mask, adjacency, sides, self.config.max_keypoints, who="FusedLFM3D")
+        b, n, _ = keypoints.shape
         # no-ops (no extra kernels) when the inputs already have these dtypes / layouts
         kp = keypoints.to(torch.float32).contiguous()
         sd = sides.to(torch.float32).contiguous()

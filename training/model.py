@@ -207,6 +207,21 @@ class HybridAttentionLayer(nn.Module):
 # The network
 
 
+def check_inputs(keypoints, mask, adjacency, sides, max_keypoints: int, who: str = "LFM3D.forward") -> None:
+    """Shape/dtype checks of the forward inputs (eager mode only: tracing must not bake
+    shapes in); ValueError naming what is wrong. Shared with training.fused_triton."""
+    if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
+        raise ValueError(f"{who}: keypoints must be (B, N, 2), got {tuple(keypoints.shape)}")
+    b, n, _ = keypoints.shape
+    if n > max_keypoints:
+        raise ValueError(f"{who}: N={n} exceeds max_keypoints={max_keypoints}")
+    for name, t, shape in (("mask", mask, (b, n)), ("adjacency", adjacency, (b, n, n)), ("sides", sides, (b, n))):
+        if tuple(t.shape) != shape:
+            raise ValueError(f"{who}: {name} must be {shape}, got {tuple(t.shape)}")
+    if mask.dtype != torch.bool or adjacency.dtype != torch.bool:
+        raise ValueError(f"{who}: mask and adjacency must be bool, got {mask.dtype}, {adjacency.dtype}")
+
+
 class LFM3D(nn.Module):
     """2D keypoints of any category -> canonical 3D shape (up to rotation and scale)."""
 
@@ -233,7 +248,7 @@ class LFM3D(nn.Module):
         bool (local neighbours), sides (B, N) in {-1, 0, 1} -> shape3d (B, N, 3) in the
         normalised units of `normalize_2d`, zeros at masked points."""
         if not (torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()):
-            self._check_inputs(keypoints, mask, adjacency, sides)
+            check_inputs(keypoints, mask, adjacency, sides, self.config.max_keypoints)
         normed, _, _ = normalize_2d(keypoints, mask)  # (B, N, 2)
         x = self.encoder(normed, sides)  # (B, N, D)
         bias = attention_biases(mask, adjacency, x.dtype)  # (B, 2, 1, N, N)
@@ -241,19 +256,6 @@ class LFM3D(nn.Module):
             x = layer(x, bias)  # (B, N, D)
         shape3d = self.decoder(self.norm_out(x))  # (B, N, 3)
         return torch.where(mask.unsqueeze(-1), shape3d, torch.zeros_like(shape3d))
-
-    def _check_inputs(self, keypoints, mask, adjacency, sides) -> None:
-        """Eager-mode shape/dtype checks (skipped while tracing so no shape is baked in)."""
-        if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
-            raise ValueError(f"LFM3D.forward: keypoints must be (B, N, 2), got {tuple(keypoints.shape)}")
-        b, n, _ = keypoints.shape
-        if n > self.config.max_keypoints:
-            raise ValueError(f"LFM3D.forward: N={n} exceeds max_keypoints={self.config.max_keypoints}")
-        for name, t, shape in (("mask", mask, (b, n)), ("adjacency", adjacency, (b, n, n)), ("sides", sides, (b, n))):
-            if tuple(t.shape) != shape:
-                raise ValueError(f"LFM3D.forward: {name} must be {shape}, got {tuple(t.shape)}")
-        if mask.dtype != torch.bool or adjacency.dtype != torch.bool:
-            raise ValueError(f"LFM3D.forward: mask and adjacency must be bool, got {mask.dtype}, {adjacency.dtype}")
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
