@@ -36,7 +36,8 @@ class TrainConfig:
     sources: list = _f([], "training source names from training.data.registry.SOURCES; empty = TRAIN_SOURCES")
     weights: dict = _f({}, "per-source sampling weight: name or glob pattern (procedural_*) -> weight; an exact "
                        "name wins over patterns, the first matching pattern over the default 1.0")
-    val_sources: list = _f([], "validation source names; empty = the training sources")
+    val_sources: list = _f([], "validation source names; empty = the training sources that are in "
+                           "training.data.registry.REPORT_SOURCES (not every procedural rig)")
     data_dir: str = _f("", "directory with the shared real-data npz files; empty = the data package default")
     views: dict = _f({}, "ViewConfig field overrides (camera, noise, occlusion, edge/sides dropout)")
     # --- optimisation ------------------------------------------------------

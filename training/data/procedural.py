@@ -73,6 +73,13 @@ def _flat(p: np.ndarray) -> bool:
     return bool(sv[1] < 1e-3 * sv[0])
 
 
+def _acceptable(kind: str, rest: np.ndarray) -> bool:
+    """Whether a drawn rig's (N, 3) rest pose is kept: N within N_RANGE[kind], no two points
+    closer than MIN_GAP of the extent, not collinear (else the rig is redrawn)."""
+    lo, hi = N_RANGE[kind]
+    return lo <= len(rest) <= hi and _min_gap(rest) > MIN_GAP and not _flat(rest)
+
+
 def _unit(*v) -> np.ndarray:
     """The unit vector along v."""
     v = np.asarray(v, dtype=float)
@@ -307,11 +314,10 @@ def _bone_scales(body: _Body, m: int, rng) -> np.ndarray:
 @lru_cache(maxsize=None)
 def _creature(k: int) -> tuple[_Body, Rig, np.ndarray]:
     rng = np.random.default_rng([_SEED["creature"], k])
-    lo, hi = N_RANGE["creature"]
     while True:
         body = _draw_body(rng)
         rest = _rest(body)
-        if lo <= len(body.names) <= hi and _min_gap(rest) > MIN_GAP and not _flat(rest):
+        if _acceptable("creature", rest):
             break
     edges = tuple((int(p), j) for j, p in enumerate(body.parents) if p >= 0)
     rig = Rig(rig_name("creature", k), category("creature"), body.names, edges,
@@ -562,12 +568,11 @@ def _draw_assembly(rng: np.random.Generator) -> tuple:
 @lru_cache(maxsize=None)
 def _object(k: int) -> tuple[tuple, Rig, np.ndarray]:
     rng = np.random.default_rng([_SEED["object"], k])
-    lo, hi = N_RANGE["object"]
     while True:
         parts = _draw_assembly(rng)
         p, edges, layout = _assemble(parts, [q.dims for q in parts], 1)
         rest = p[0]
-        if lo <= len(rest) <= hi and _min_gap(rest) > MIN_GAP and not _flat(rest):
+        if _acceptable("object", rest):
             break
     edges = tuple(dict.fromkeys(tuple(e) for e in edges + _attach_edges(rest, layout)))
     tol = 1e-9 * np.ptp(rest, axis=0).max()

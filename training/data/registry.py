@@ -71,8 +71,7 @@ SOURCES = {
 NAMED_SOURCES = tuple(n for n in SOURCES if n not in PROCEDURAL_SOURCES)
 # Validation and evaluation tables: every named source plus a few procedural rigs of each
 # kind (96 rigs would mean 96 table rows and 96 per-rig baselines to train).
-REPORT_SOURCES = NAMED_SOURCES + tuple(f"procedural_{kind}_{k:02d}"
-                                       for kind in PROCEDURAL_KINDS for k in range(2))
+REPORT_SOURCES = NAMED_SOURCES + tuple(n for n, (_, k) in _PROCEDURAL.items() if k < 2)
 # Category and rig of every source without instantiating it (used for the held-out filter).
 SOURCE_INFO = {
     **{f"cmu_mocap_{r}": ("person", r) for r in ("mocap26", "coco17", "h36m17", "panoptic15")},
