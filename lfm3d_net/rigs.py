@@ -4,7 +4,7 @@ A rig says what each keypoint index means, which pairs are connected (bones or
 drawing edges) and which side of the subject each keypoint lies on:
 -1 = the subject's left, 0 = centre (or no intrinsic side), +1 = the subject's right.
 Object rigs use the object's own front (+z) and up (+y); an object with no
-intrinsic front (a table, a bottle) has all sides 0.
+intrinsic front has all sides 0 (a bottle) or a conventional front (a table).
 
 Numpy only (runs on a Jetson without torch).
 """
@@ -248,9 +248,13 @@ _make("chair10", "chair",
        "seat_front_left", "seat_front_right", "seat_back_left", "seat_back_right",
        "back_top_left", "back_top_right"),
       [(0, 4), (1, 5), (2, 6), (3, 7), (4, 5), (5, 7), (7, 6), (6, 4), (6, 8), (7, 9), (8, 9)])
+# A table has no intrinsic front, but a rectangle viewed from above and its depth mirror
+# (viewed from below) project alike: naming one long edge "front" gives the corners
+# sides, which breaks that tie (measured: PA-MPJPE 17.5 % with all sides 0).
 _make("table8", "table",
-      ("leg_a", "leg_b", "leg_c", "leg_d", "top_a", "top_b", "top_c", "top_d"),
-      [(0, 4), (1, 5), (2, 6), (3, 7), (4, 5), (5, 6), (6, 7), (7, 4)], [0] * 8)
+      ("leg_front_left", "leg_front_right", "leg_back_right", "leg_back_left",
+       "top_front_left", "top_front_right", "top_back_right", "top_back_left"),
+      [(0, 4), (1, 5), (2, 6), (3, 7), (4, 5), (5, 6), (6, 7), (7, 4)])
 _make("car12", "car",
       ("wheel_front_left", "wheel_front_right", "wheel_rear_left", "wheel_rear_right",
        "headlight_left", "headlight_right", "taillight_left", "taillight_right",

@@ -37,7 +37,8 @@ def generate_chairs(m, rng):
 
 
 def generate_tables(m, rng):
-    """(m, 8, 3): leg feet a-d, top corners a-d (counter-clockwise)."""
+    """(m, 8, 3): leg feet, then top corners: front-left (+x +z), front-right, back-right,
+    back-left (counter-clockwise seen from above; front = the +z edge)."""
     w, d, h = _u(rng, m, .5, 2.0), _u(rng, m, .5, 1.2), _u(rng, m, .4, 1.1)
     inset = _u(rng, m, 0, .1)
     c = [(1, 1), (-1, 1), (-1, -1), (1, -1)]
