@@ -15,6 +15,7 @@ Prints one markdown table; `--json` also writes the rows.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -163,10 +164,12 @@ def bench_torch(model, configs, repeats: int, warmup: int, compile_mode: str) ->
     return rows
 
 
-def bench_fused(model, configs, repeats: int, warmup: int) -> list[dict]:
+def bench_fused(model, configs, repeats: int, warmup: int,
+                warps_options=(None,)) -> list[dict]:
     """The whole network as one Triton kernel (training.fused_triton), fp16 dots, for the
     configurations with N <= its limit: plain launches, and replay of a CUDA graph of one
-    call on static inputs (no Python launch overhead)."""
+    call on static inputs (no Python launch overhead). `warps_options`: num_warps per
+    program to try (None = the wrapper's choice per padded N)."""
     import torch
 
     try:
@@ -175,14 +178,15 @@ def bench_fused(model, configs, repeats: int, warmup: int) -> list[dict]:
         print(f"fused Triton rows skipped: {exc}")
         return []
     sync = torch.cuda.synchronize
-    fused = FusedLFM3D(model, torch.float16)
     rows = []
-    for b, n in configs:
+    for (b, n), warps in itertools.product(configs, warps_options):
         if n > MAX_KEYPOINTS:
             continue
+        fused = FusedLFM3D(model, torch.float16, num_warps=warps)
+        tag = "" if warps is None else f" {warps} warps"
         args = torch_inputs(b, n, torch.device("cuda"))
         out = torch.empty((b, n, 3), dtype=torch.float32, device="cuda")
-        rows.append({"path": "fused Triton fp16", "batch": b, "n": n,
+        rows.append({"path": f"fused Triton fp16{tag}", "batch": b, "n": n,
                      **summarize(time_calls(lambda: fused(*args, out=out), repeats, warmup,
                                             sync), b)})
         fused(*args, out=out)  # compile before capture
@@ -190,7 +194,7 @@ def bench_fused(model, configs, repeats: int, warmup: int) -> list[dict]:
         g = torch.cuda.CUDAGraph()
         with torch.cuda.graph(g):
             fused(*args, out=out)
-        rows.append({"path": "fused Triton fp16, CUDA graph replay", "batch": b, "n": n,
+        rows.append({"path": f"fused Triton fp16{tag}, CUDA graph replay", "batch": b, "n": n,
                      **summarize(time_calls(g.replay, repeats, warmup, sync), b)})
     return rows
 
@@ -285,6 +289,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--compile-mode", default="max-autotune-no-cudagraphs",
                    help="torch.compile mode, or 'off'")
     p.add_argument("--no-gpu", action="store_true", help="skip the CUDA/TensorRT paths")
+    p.add_argument("--fused-only", action="store_true",
+                   help="on the GPU, time only the fused Triton kernel (no PyTorch/TensorRT rows)")
+    p.add_argument("--fused-warps", type=int, nargs="+", default=None,
+                   help="num_warps values to time the fused kernel with (default: its own choice)")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: B=1, N=17 and 20 repeats, one thread")
     p.add_argument("--json", default=None, help="also write the rows to this JSON file")
@@ -314,11 +322,15 @@ def main(argv=None) -> None:
             if has_cuda:
                 print(f"GPU: {torch.cuda.get_device_name()}")
                 model = torch_model(args, "cuda")
-                rows += bench_torch(model, configs, args.repeats, args.warmup, args.compile_mode)
-                rows += bench_fused(model, configs, args.repeats, args.warmup)
+                if not args.fused_only:
+                    rows += bench_torch(model, configs, args.repeats, args.warmup,
+                                        args.compile_mode)
+                rows += bench_fused(model, configs, args.repeats, args.warmup,
+                                    args.fused_warps or (None,))
                 peak = matmul_peak_tflops()
                 print(f"measured bf16 matmul peak (8192^3): {peak:.1f} TFLOP/s")
-            rows += bench_trt(onnx_path, configs, args.repeats, args.warmup)
+            if not args.fused_only:
+                rows += bench_trt(onnx_path, configs, args.repeats, args.warmup)
         print(format_table(rows, cfg, peak))
         if args.json:
             Path(args.json).write_text(json.dumps(

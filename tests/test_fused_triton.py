@@ -24,11 +24,11 @@ from training.model import LFM3D, preset  # noqa: E402
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def random_model(name: str) -> LFM3D:
+def random_model(name: str, **overrides) -> LFM3D:
     """A preset model whose every parameter is perturbed (LayerNorm weights and all biases
     non-trivial, so a swapped or misplaced tensor shows)."""
     torch.manual_seed(0)
-    model = LFM3D(preset(name)).eval()
+    model = LFM3D(preset(name, **overrides)).eval()
     with torch.no_grad():
         for p in model.parameters():
             p.add_(0.2 * torch.randn_like(p))
@@ -63,6 +63,15 @@ def test_fp32_matches_model(model_pair, b, n):
     assert torch.isfinite(out).all()
     assert (out - ref).abs().max().item() < 1e-3
     assert (out[~args[1]] == 0).all()  # zeros at masked points
+
+
+def test_fp32_matches_model_with_head_count_not_a_power_of_two():
+    # 3 heads of 16: the heads' side-by-side q/k/v columns (48) are padded to 64
+    model = random_model("tiny", dim=48, heads=3, layers=2)
+    args = random_inputs(2, 17, seed=3)
+    with torch.no_grad():
+        ref = model(*args)
+    assert (FusedLFM3D(model, torch.float32)(*args) - ref).abs().max().item() < 1e-3
 
 
 @pytest.mark.parametrize("n", [17, 40])  # NP = 32, 64 (64-row tiles took a Triton workaround)

@@ -364,7 +364,10 @@ class FusedLFM3D:
         if b == 0 or n == 0:
             return out
         np_ = _pow2(n)
-        warps = self.num_warps or (4 if np_ * self.DP <= 32 * 64 else 8)
+        # Measured on the H100 (bench/results/speed_h100_fused_d96.md): one program per
+        # instance, so small batches want more warps per program (8 for D=96 tiles) and a
+        # full GPU (B >= 1024) wants more programs resident: 2 warps gave 2.0 M/s vs 1.1 M/s.
+        warps = self.num_warps or (2 if b >= 1024 else 4 if np_ * self.DP <= 32 * 64 else 8)
         if np_ < 64 or self.dtype == torch.float32:
             self._launch(b, kp, mk, adj, sd, out, n, np_, warps)
             return out
@@ -373,8 +376,7 @@ class FusedLFM3D:
         # mma.sync path (what NP = 16 / 32 get anyway) is right. DISABLE_MMA_V3 is read by
         # the compiler and is part of Triton's cache key, so it is set around every launch
         # of these variants (a few microseconds of host time; nothing on the GPU).
-        # Verified on the H100 with the variable set for the whole process; this per-launch
-        # form has only run in the CPU interpreter so far (tests/test_fused_triton.py).
+        # Verified on the H100 in this per-launch form (tests/test_fused_triton.py, N = 40).
         old = os.environ.get("DISABLE_MMA_V3")
         os.environ["DISABLE_MMA_V3"] = "1"
         try:
