@@ -111,6 +111,14 @@ def test_eval_on_a_tiny_checkpoint_writes_tables_with_finite_numbers(tmp_path):
     # float32 forward: a permutation changes the summation order only (~1e-6).
     assert max(res["permutation"].values()) < 1e-4
     assert (tmp_path / "eval" / f"fig_{train_cat}.png").exists()
+    # the baselines it trained are saved, and another table can reuse them unchanged
+    saved = tmp_path / "eval" / "baselines"
+    assert sorted(p.stem for p in saved.glob("*.safetensors")) == [res["sources"][src]["rig"]]
+    again = SimpleNamespace(**{**vars(args), "out": str(tmp_path / "eval2"), "baselines": str(saved),
+                               "baseline_steps": 0, "transfer_steps": 0, "figures": False})
+    evaluate(again)
+    res2 = json.loads((tmp_path / "eval2" / "eval.json").read_text())
+    assert res2["sources"][src]["SimpleBaseline"] == res["sources"][src]["SimpleBaseline"]
 
 
 def test_clean_views_and_view_overrides_reach_the_view_config():
