@@ -215,14 +215,14 @@ def rig_transfer(a: str, b: str, cfg: TrainConfig, args, device, out: Path) -> l
                             "val_batches": 1, "batch_size": args.transfer_batch_size, "val_batch_size": 64,
                             "time_budget_min": args.transfer_minutes, "out_dir": str(out / f"transfer_{src}"),
                             "device": str(device), "compile": False})
-        train(tc)
+        steps = train(tc)["steps"]  # a --transfer-minutes cap can stop it early (CPU)
         model = load_model(Path(tc.out_dir) / "last", device)
         for test in (src, other):
             cat = make_source(test, cfg).category
             bt = draw(test, args.samples, cfg, seed=args.seed + 5, device=device)
             r = evaluate_methods(bt, {"lfm": lambda x: run_lfm(model, x)}, cat)["lfm"]
             rows.append([f"{src} ({make_source(src, cfg).rig})", f"{test} ({make_source(test, cfg).rig})",
-                         "same rig" if test == src else "transfer", *_cell(r)])
+                         "same rig" if test == src else "transfer", steps, *_cell(r)])
     return rows
 
 
@@ -332,8 +332,9 @@ def evaluate(args) -> str:
 
     if args.transfer_steps > 0 and args.transfer_a and args.transfer_b:
         trows = rig_transfer(args.transfer_a, args.transfer_b, cfg, args, device, out)
-        md += [f"## Rig transfer ({args.transfer_steps} steps, preset `{args.transfer_preset}`)\n",
-               table(["trained on", "tested on", "kind", "MPJPE", "PA-MPJPE"], trows), ""]
+        md += [f"## Rig transfer (up to {args.transfer_steps} steps or {args.transfer_minutes} min, "
+               f"preset `{args.transfer_preset}`)\n",
+               table(["trained on", "tested on", "kind", "steps run", "MPJPE", "PA-MPJPE"], trows), ""]
         results["rig_transfer"] = trows
     md.append(f"_eval took {time.perf_counter() - t0:.0f} s on {device}_\n")
     text = "\n".join(md)
