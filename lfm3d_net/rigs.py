@@ -248,9 +248,9 @@ _make("chair10", "chair",
        "seat_front_left", "seat_front_right", "seat_back_left", "seat_back_right",
        "back_top_left", "back_top_right"),
       [(0, 4), (1, 5), (2, 6), (3, 7), (4, 5), (5, 7), (7, 6), (6, 4), (6, 8), (7, 9), (8, 9)])
-# A table has no intrinsic front, but a rectangle viewed from above and its depth mirror
-# (viewed from below) project alike: naming one long edge "front" gives the corners
-# sides, which breaks that tie (measured: PA-MPJPE 17.5 % with all sides 0).
+# A table has no intrinsic front; one long edge is named "front" so the corners have sides,
+# in the hope of breaking the tie between a rectangle and its depth mirror. The shipped
+# model was trained with these sides; they did not help it (training/results/small_v2/).
 _make("table8", "table",
       ("leg_front_left", "leg_front_right", "leg_back_right", "leg_back_left",
        "top_front_left", "top_front_right", "top_back_right", "top_back_left"),
