@@ -139,6 +139,15 @@ def save_baseline(stem: str | Path, model: SimpleBaseline, extra: dict | None = 
         {"num_joints": model.num_joints, "config": asdict(model.cfg), **(extra or {})}, indent=2))
 
 
+def save_baselines(out_dir: str | Path, models: dict[str, SimpleBaseline]) -> None:
+    """``out_dir/<rig>.safetensors`` + ``.json`` per rig of a ``train_per_rig`` result
+    (what ``--baselines`` of ``training.eval`` loads)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for rig_name, model in models.items():
+        save_baseline(out / rig_name, model, {"rig": rig_name})
+
+
 def load_baseline(stem: str | Path, device: str | torch.device = "cpu") -> SimpleBaseline:
     from safetensors.torch import load_file
     stem = str(stem).removesuffix(".safetensors").removesuffix(".json")
@@ -172,13 +181,10 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     from training.config import resolve_sources
     cfg = BaselineConfig(steps=args.steps, batch_size=args.batch_size)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     models = train_per_rig(resolve_sources(args.sources), cfg, data_dir=args.data_dir,
                            device=args.device, log_every=max(args.steps // 5, 1))
-    for rig_name, model in models.items():
-        save_baseline(out / rig_name, model, {"rig": rig_name})
-        print(f"saved {out / rig_name}.safetensors")
+    save_baselines(args.out, models)
+    print(f"saved {', '.join(models)} to {args.out}/")
 
 
 if __name__ == "__main__":

@@ -245,7 +245,7 @@ def evaluate(args) -> str:
     """Run every table; returns the markdown (also written to ``<out>/eval.md``)."""
     from lfm3d_net.rigs import get_rig
     from training.baselines import (BaselineConfig, flat_lift, load_baseline, predict_simple_baseline,
-                                   save_baseline, train_per_rig)
+                                   save_baselines, train_per_rig)
     from training.checkpoint import load_metadata, load_model
     from training.data import registry
     t0 = time.perf_counter()
@@ -284,10 +284,7 @@ def evaluate(args) -> str:
         baselines = train_per_rig([n for n in train_names if info[n]["rig"] in rigs],
                                   BaselineConfig(steps=args.baseline_steps, seed=args.seed),
                                   train_views, cfg.data_dir, str(device))
-        if args.out:  # reusable by another table of the same checkpoint: --baselines <out>/baselines
-            Path(args.out, "baselines").mkdir(parents=True, exist_ok=True)
-            for rig, m in baselines.items():
-                save_baseline(Path(args.out) / "baselines" / rig, m, {"rig": rig})
+        save_baselines(out / "baselines", baselines)  # another table of this checkpoint: --baselines
 
     lfm = lambda b: run_lfm(model, b)  # noqa: E731
     flat = lambda b: flat_lift(*_np(b)[:2])  # noqa: E731

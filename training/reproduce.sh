@@ -10,8 +10,8 @@
 #
 # Stage 1: batch = the config's (2048), lr = LR1 (default: the config's), cosine to min_lr over
 # $MINUTES (7.5) min, starting from the config's init_from if it has one. Stage k > 1
-# continues from stage k-1's best weights: batch 4096, peak lr LRk (LR2 5e-4, LR3 2.5e-4),
-# cosine over $MINUTES min (LR4 1.5e-4). export/eval use the last stage run (FINAL, default 2).
+# continues from stage k-1's best weights: batch 4096, peak lr LRk (LR2 5e-4, LR3 2.5e-4,
+# LR4 1.5e-4), cosine over $MINUTES min. export/eval use the last stage run (FINAL, default 2).
 #
 # Procedural experiment (training/results/procedural/, H100 80GB): stage 1 of small_procedural
 # and base side by side (MINUTES=7.2); stage 2 of base alone after small_procedural's stage 2
