@@ -43,13 +43,13 @@ def lifter_rows(lifter: Lifter, repeats: int) -> list[tuple[str, float]]:
     batch = inputs.validate_and_pad(kp, max_keypoints=lifter.max_keypoints)
     k, m = batch.keypoints, batch.mask
     adj = lifter._adjacency(k, m, r.edges)
-    sides = r.batch_sides(1)
-    shape3d = lifter._run(k, m, adj, sides)
+    sides, fronts = r.sides1, r.fronts1
+    shape3d = lifter._run(k, m, adj, sides, fronts)
     return [
         ("input checks (validate_and_pad)", median_ms(
             lambda: inputs.validate_and_pad(kp, max_keypoints=lifter.max_keypoints), repeats)),
         ("adjacency (cached per rig)", median_ms(lambda: lifter._adjacency(k, m, r.edges), repeats)),
-        ("network (backend.run)", median_ms(lambda: lifter._run(k, m, adj, sides), repeats)),
+        ("network (backend.run)", median_ms(lambda: lifter._run(k, m, adj, sides, fronts), repeats)),
         ("camera alignment (_align)", median_ms(lambda: lifter._align(shape3d, k, m), repeats)),
         ("whole Lifter.lift", median_ms(lambda: lifter.lift(kp, rig="coco17"), repeats)),
     ]

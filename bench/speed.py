@@ -115,9 +115,11 @@ def torch_inputs(b: int, n: int, device):
     kp, mask = make_inputs(b, n)
     rig = rigs.get_rig(RIG_FOR_N[n]) if n in RIG_FOR_N else None
     adj = graph.build_adjacency(kp, mask, rig.edge_array() if rig else None)
-    sides = np.broadcast_to(rig.side_array() if rig else np.zeros(n, np.float32), (b, n))
-    return tuple(torch.from_numpy(np.ascontiguousarray(a)).to(device)
-                 for a in (kp, mask, adj, sides))
+    zeros = np.zeros(n, np.float32)
+    sides = np.broadcast_to(rig.side_array() if rig else zeros, (b, n))
+    fronts = np.broadcast_to(rig.front_array() if rig else zeros, (b, n))
+    return tuple(torch.from_numpy(np.array(a)).to(device)  # a writable copy
+                 for a in (kp, mask, adj, sides, fronts))
 
 
 def bench_torch(model, configs, repeats: int, warmup: int, compile_mode: str) -> list[dict]:
@@ -165,11 +167,13 @@ def bench_torch(model, configs, repeats: int, warmup: int, compile_mode: str) ->
 
 
 def bench_fused(model, configs, repeats: int, warmup: int,
-                warps_options=(None,)) -> list[dict]:
+                warps_options=(None,), stages_options=(None,), chunk_options=(64,)) -> list[dict]:
     """The whole network as one Triton kernel (training.fused_triton), fp16 dots, for the
     configurations with N <= its limit: plain launches, and replay of a CUDA graph of one
     call on static inputs (no Python launch overhead). `warps_options`: num_warps per
-    program to try (None = the wrapper's choice per padded N)."""
+    program to try (None = the wrapper's choice per batch and padded N); `stages_options`:
+    num_stages (software pipelining of the kernel's loops) to try (None = its choice);
+    `chunk_options`: MLP hidden units per chunk to try."""
     import torch
 
     try:
@@ -178,13 +182,16 @@ def bench_fused(model, configs, repeats: int, warmup: int,
         print(f"fused Triton rows skipped: {exc}")
         return []
     sync = torch.cuda.synchronize
-    kernels = {w: FusedLFM3D(model, torch.float16, num_warps=w) for w in warps_options}  # packed once
+    variants = list(itertools.product(warps_options, stages_options, chunk_options))
+    kernels = {v: FusedLFM3D(model, torch.float16, num_warps=v[0], num_stages=v[1], mlp_chunk=v[2])
+               for v in variants}  # packed once
     rows = []
-    for (b, n), warps in itertools.product(configs, warps_options):
+    for (b, n), (warps, stages, chunk) in itertools.product(configs, variants):
         if n > MAX_KEYPOINTS:
             continue
-        fused = kernels[warps]
-        tag = "" if warps is None else f" {warps} warps"
+        fused = kernels[warps, stages, chunk]
+        tag = (("" if warps is None else f" {warps} warps") + ("" if stages is None else f" {stages} stages")
+               + ("" if chunk == 64 else f" MLP chunk {chunk}"))
         args = torch_inputs(b, n, torch.device("cuda"))
         out = torch.empty((b, n, 3), dtype=torch.float32, device="cuda")
         rows.append({"path": f"fused Triton fp16{tag}", "batch": b, "n": n,
@@ -294,6 +301,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="on the GPU, time only the fused Triton kernel (no PyTorch/TensorRT rows)")
     p.add_argument("--fused-warps", type=int, nargs="+", default=None,
                    help="num_warps values to time the fused kernel with (default: its own choice)")
+    p.add_argument("--fused-stages", type=int, nargs="+", default=None,
+                   help="num_stages values (software pipelining) to time the fused kernel with "
+                        "(default: its own choice)")
+    p.add_argument("--fused-mlp-chunk", type=int, nargs="+", default=[64],
+                   help="MLP hidden units per chunk to time the fused kernel with")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: B=1, N=17 and 20 repeats, one thread")
     p.add_argument("--json", default=None, help="also write the rows to this JSON file")
@@ -327,7 +339,8 @@ def main(argv=None) -> None:
                     rows += bench_torch(model, configs, args.repeats, args.warmup,
                                         args.compile_mode)
                 rows += bench_fused(model, configs, args.repeats, args.warmup,
-                                    args.fused_warps or (None,))
+                                    args.fused_warps or (None,), args.fused_stages or (None,),
+                                    args.fused_mlp_chunk)
                 peak = matmul_peak_tflops()
                 print(f"measured bf16 matmul peak (8192^3): {peak:.1f} TFLOP/s")
             if not args.fused_only:

@@ -2,10 +2,10 @@
 
 File schemas (docs/deployment.md has the full description):
   JSON in : {"instances": [{"keypoints": [[x, y], ...], "confidence": [...]?,
-             "rig": "coco17"?, "edges": [[i, j], ...]?, "sides": [...]?}, ...]}
+             "rig": "coco17"?, "edges": [[i, j], ...]?, "sides": [...]?, "fronts": [...]?}, ...]}
   JSON out: {"instances": [{"points_3d": [[x, y, z], ...], "valid": [...],
              "rotation": 3x3, "scale": s, "center": [cx, cy], "rig"?, "edges"?}], ...}
-  NPZ in  : keypoints (B, N, 2), optional mask (B, N), edges (E, 2), sides (N,)|(B, N)
+  NPZ in  : keypoints (B, N, 2), optional mask (B, N), edges (E, 2), sides and fronts (N,)|(B, N)
   NPZ out : points_3d (B, N, 3), canonical (B, N, 3), rotation (B, 3, 3), scale (B,),
             center (B, 2), mask (B, N)
 Bad files or bad keypoints print one clear line and exit with code 2.
@@ -51,14 +51,14 @@ def _read_json(path: Path, min_conf: float) -> list[dict]:
             mask = None if conf is None else np.asarray(conf, dtype=np.float32) > min_conf
             edges = inst.get("edges")
             edges = None if edges is None else np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-            sides = inst.get("sides")
-            sides = None if sides is None else np.asarray(sides, dtype=np.float32)
+            sides, fronts = (None if inst.get(k) is None else np.asarray(inst[k], dtype=np.float32)
+                             for k in ("sides", "fronts"))
         except (TypeError, ValueError) as exc:
             raise InputError(f"{where}: {exc}") from None
         if mask is not None and mask.shape != kp.shape[:1]:
             raise InputError(f"{where}: {mask.size} confidences for {len(kp)} keypoints")
         out.append({"keypoints": kp, "mask": mask, "edges": edges, "sides": sides,
-                    "rig": inst.get("rig")})
+                    "fronts": fronts, "rig": inst.get("rig")})
     return out
 
 
@@ -155,7 +155,7 @@ def cmd_lift(args) -> int:
             rig = inst["rig"] or args.rig
             try:
                 res = lifter.lift(inst["keypoints"], inst["mask"], inst["edges"], rig,
-                                  inst["sides"])
+                                  inst["sides"], fronts=inst["fronts"])
             except ValueError as exc:
                 raise InputError(f"{src}: instances[{i}]: {exc}") from None
             lifted.append((inst, res))
@@ -167,7 +167,7 @@ def cmd_lift(args) -> int:
         data = _read_npz(src)
         try:
             res = lifter.lift(data["keypoints"], data.get("mask"), data.get("edges"),
-                              args.rig, data.get("sides"))
+                              args.rig, data.get("sides"), fronts=data.get("fronts"))
         except ValueError as exc:
             raise InputError(f"{src}: {exc}") from None
         if res.points.ndim == 2:  # (N, 2) input: keep the file's own shape

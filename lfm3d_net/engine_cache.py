@@ -31,12 +31,14 @@ _LOG = logging.getLogger("lfm3d.engine_cache")
 CACHE_ENV = "LFM3D_ENGINE_CACHE"
 #: Bump when the sidecar layout changes; old entries then count as stale.
 CACHE_FORMAT = 1
-#: The four graph inputs and their shapes as functions of (batch, keypoints).
+#: The graph inputs and their shapes as functions of (batch, keypoints); `fronts` only
+#: exists in models trained with it (the builder sets shapes for the inputs a graph has).
 _INPUT_SHAPES: dict[str, Callable[[int, int], tuple[int, ...]]] = {
     "keypoints": lambda b, n: (b, n, 2),
     "mask": lambda b, n: (b, n),
     "adjacency": lambda b, n: (b, n, n),
     "sides": lambda b, n: (b, n),
+    "fronts": lambda b, n: (b, n),
 }
 
 
@@ -59,11 +61,14 @@ class Profile:
                 raise ValueError(f"Profile {what}: need 1 <= min <= opt <= max, "
                                  f"got {lo}, {mid}, {hi}")
 
-    def shapes(self) -> dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]]:
-        """{input name: (min shape, opt shape, max shape)} for all four graph inputs."""
+    def shapes(self, inputs=("keypoints", "mask", "adjacency", "sides")
+               ) -> dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]]:
+        """{input name: (min shape, opt shape, max shape)} for the graph inputs `inputs`
+        (default: the four every model has; add "fronts" for a model trained with it)."""
         pts = ((self.min_batch, self.min_keypoints), (self.opt_batch, self.opt_keypoints),
                (self.max_batch, self.max_keypoints))
-        return {name: tuple(f(b, n) for b, n in pts) for name, f in _INPUT_SHAPES.items()}
+        return {name: tuple(f(b, n) for b, n in pts) for name, f in _INPUT_SHAPES.items()
+                if name in inputs}
 
     def accepts(self, batch: int, keypoints: int) -> bool:
         return (self.min_batch <= batch <= self.max_batch

@@ -28,6 +28,7 @@ class LiftInputs:
     sides: np.ndarray  # (B, N) float32 in {-1, 0, +1}; 0 on padding
     squeeze: bool  # input was one (N, 2) instance: drop B = 1 from the outputs
     lengths: np.ndarray  # (B,) int64, each instance's N before padding
+    fronts: np.ndarray | None = None  # (B, N) float32 in {-1, 0, +1}; 0 on padding; None = all 0
 
 
 def _numeric(a: np.ndarray, name: str) -> None:
@@ -170,7 +171,18 @@ def _checked_keypoints(keypoints, mask, max_keypoints):
     return kp, m, pad, lengths, squeeze
 
 
-def validate_and_pad(keypoints, mask=None, edges=None, sides=None, max_keypoints=None) -> LiftInputs:
+def _signs(value, name: str, B: int, N: int, lengths, squeeze: bool, pad) -> np.ndarray:
+    """A sides / fronts argument -> (B, N) float32 in {-1, 0, +1}, 0 on padding."""
+    v = np.asarray(_per_instance(value, name, B, N, lengths, squeeze))
+    _numeric(v, name)
+    off = ~np.isin(v, (-1, 0, 1))
+    if off.any():
+        raise ValueError(f"{name} must be -1, 0 or +1; got other values at {_where(off)}")
+    return (v if pad is None else np.where(pad, v, 0)).astype(np.float32, order="C")
+
+
+def validate_and_pad(keypoints, mask=None, edges=None, sides=None, max_keypoints=None,
+                     fronts=None) -> LiftInputs:
     """Check user input and pad it to one (B, N_max) batch.
 
     Args:
@@ -183,10 +195,11 @@ def validate_and_pad(keypoints, mask=None, edges=None, sides=None, max_keypoints
             instances; None or empty = no edges (kNN adjacency).
         sides: values in {-1, 0, +1}; (N,) shared, (B, N), or a list of (N_i,).
             None = all 0 (unknown).
+        fronts: like sides (+1 front end, -1 back end, 0 neither / unknown); None = unknown.
         max_keypoints: raise if N_max exceeds it (the model's limit).
     Returns:
         LiftInputs (keypoints float32 (B, N, 2), mask bool (B, N), edges int64
-        (E, 2) or None, sides float32 (B, N), squeeze, lengths).
+        (E, 2) or None, sides float32 (B, N), squeeze, lengths, fronts float32 (B, N) or None).
     Raises:
         ValueError naming the argument and the offending instance/keypoint/edge.
     """
@@ -201,15 +214,9 @@ def validate_and_pad(keypoints, mask=None, edges=None, sides=None, max_keypoints
         e = None
     else:
         e = check_edges(edges, N)
-    if sides is None:
-        sd = np.zeros((B, N), dtype=np.float32)
-    else:
-        sd = np.asarray(_per_instance(sides, "sides", B, N, lengths, squeeze))
-        _numeric(sd, "sides")
-        off = ~np.isin(sd, (-1, 0, 1))
-        if off.any():
-            raise ValueError(f"sides must be -1, 0 or +1; got other values at {_where(off)}")
-        sd = (sd if pad is None else np.where(pad, sd, 0)).astype(np.float32, order="C")
+    sd = (np.zeros((B, N), dtype=np.float32) if sides is None
+          else _signs(sides, "sides", B, N, lengths, squeeze, pad))
+    fr = None if fronts is None else _signs(fronts, "fronts", B, N, lengths, squeeze, pad)
     return LiftInputs(
         keypoints=np.ascontiguousarray(kp, dtype=np.float32),
         mask=np.ascontiguousarray(m),
@@ -217,5 +224,6 @@ def validate_and_pad(keypoints, mask=None, edges=None, sides=None, max_keypoints
         sides=sd,
         squeeze=squeeze,
         lengths=lengths,
+        fronts=fr,
     )
 

@@ -64,7 +64,8 @@ class _RigArrays:
     """A registered rig's network inputs, built and checked once per Lifter.
 
     edges (E, 2) int64, sides (N,) float32, n; adjacency (N, N) bool with self-loops;
-    sides1 (1, N) float32, the sides of a one-instance batch. Arrays are read-only.
+    sides1, fronts1 (1, N) float32, the sides and fronts of a one-instance batch.
+    Arrays are read-only.
     """
 
     edges: np.ndarray
@@ -72,10 +73,16 @@ class _RigArrays:
     n: int
     adjacency: np.ndarray
     sides1: np.ndarray
+    fronts1: np.ndarray
 
-    def batch_sides(self, b: int) -> np.ndarray:
-        """(B, N) float32 sides, contiguous (what the backend is fed)."""
-        return self.sides1 if b == 1 else np.repeat(self.sides1, b, axis=0)
+    @property
+    def fronts(self) -> np.ndarray:
+        return self.fronts1[0]
+
+    @staticmethod
+    def batch(row: np.ndarray, b: int) -> np.ndarray:
+        """(1, N) -> (B, N) float32, contiguous (what the backend is fed)."""
+        return row if b == 1 else np.repeat(row, b, axis=0)
 
 
 def _resolve_model(model: str | Path | None) -> Path:
@@ -186,8 +193,9 @@ class Lifter:
             edges = graph.check_edges(rig.edge_array(), rig.n)
             sides = rig.side_array()
             hit = _RigArrays(edges, sides, rig.n, self._edge_adjacency(edges, rig.n),
-                             np.ascontiguousarray(sides[None]))
-            for a in (hit.edges, hit.sides, hit.sides1):
+                             np.ascontiguousarray(sides[None]),
+                             np.ascontiguousarray(rig.front_array()[None]))
+            for a in (hit.edges, hit.sides, hit.sides1, hit.fronts1):
                 a.setflags(write=False)
             self._rig_cache[name] = hit
         return hit
@@ -232,18 +240,22 @@ class Lifter:
     # -- the call ---------------------------------------------------------------------------
 
     def lift(self, keypoints, mask=None, edges=None, rig: str | None = None, sides=None,
-             instance_edges=None) -> LiftResult:
+             instance_edges=None, fronts=None) -> LiftResult:
         """Lift 2D keypoints to camera-aligned 3D.
 
         Args:
             keypoints: (B, N, 2) or (N, 2) float, any consistent 2D units (pixels).
             mask: (B, N) or (N,) bool, True = valid (None = all valid).
             edges: (E, 2) int index pairs (overrides the rig's).
-            rig: registered rig name; supplies edges and sides (N must match).
-            sides: (N,) or (B, N) in {-1, 0, +1} (overrides the rig's).
+            rig: registered rig name; supplies edges, sides and fronts (N must match).
+            sides: (N,) or (B, N) in {-1, 0, +1}: -1 the subject's left, +1 its right,
+                0 centre / unknown (overrides the rig's).
             instance_edges: instead of `edges`/`rig`, one edge list per instance (length B;
                 None or empty = kNN for that instance), so instances of different rigs
                 (people and a face, say) still go through the network as one batch.
+            fronts: like sides: +1 the subject's front end (nose, headlights), -1 its back
+                end (tail), 0 neither / unknown (overrides the rig's). Used by models trained
+                with fronts (`info()["config"]["use_fronts"]`), ignored by others.
         Returns:
             LiftResult (leading B dropped for (N, 2) input).
         Raises:
@@ -254,30 +266,31 @@ class Lifter:
         if instance_edges is not None:
             if edges is not None or rig:
                 raise ValueError("lift: give either edges/rig or instance_edges, not both")
-            batch = inputs.validate_and_pad(keypoints, mask=mask, sides=sides,
+            batch = inputs.validate_and_pad(keypoints, mask=mask, sides=sides, fronts=fronts,
                                             max_keypoints=self.max_keypoints)
             adjacency = self._instance_adjacency(batch, instance_edges)
             return self._finish(batch, self._run(batch.keypoints, batch.mask, adjacency,
-                                                 batch.sides))
+                                                 batch.sides, batch.fronts))
         if rig:
             r = self._rig(rig)
-            if edges is None and sides is None:  # the rig's own, checked once: skip re-checks
+            if edges is None and sides is None and fronts is None:  # the rig's own, checked once
                 fast = self._lift_rig(keypoints, mask, r)
                 if fast is not None:
                     return fast
             edges = r.edges if edges is None else edges
             sides = r.sides if sides is None else sides
+            fronts = r.fronts if fronts is None else fronts
         batch = inputs.validate_and_pad(keypoints, mask=mask, edges=edges, sides=sides,
-                                        max_keypoints=self.max_keypoints)
-        kp, m, edges, sd = batch.keypoints, batch.mask, batch.edges, batch.sides
+                                        fronts=fronts, max_keypoints=self.max_keypoints)
+        kp, m, edges = batch.keypoints, batch.mask, batch.edges
         if rig and r.n != kp.shape[1]:
             raise ValueError(f"lift: rig {rig!r} has {r.n} keypoints but the input has "
                              f"N={kp.shape[1]}")
         adjacency = self._adjacency(kp, m, edges)
-        return self._finish(batch, self._run(kp, m, adjacency, sd))
+        return self._finish(batch, self._run(kp, m, adjacency, batch.sides, batch.fronts))
 
     def _lift_rig(self, keypoints, mask, r: _RigArrays) -> LiftResult | None:
-        """`lift` with a rig's own edges and sides, or None when the input does not fit the
+        """`lift` with a rig's own edges, sides and fronts, or None when the input does not fit the
         rig unpadded (then `lift`'s general path checks it all and raises as it always has:
         keypoint errors first, then edges, then sides, then the rig size)."""
         batch = inputs.validate_and_pad(keypoints, mask=mask, max_keypoints=self.max_keypoints)
@@ -286,21 +299,23 @@ class Lifter:
         if n != r.n or batch.lengths.min() != n:  # a size mismatch, or ragged padding
             return None
         adjacency = _masked_adjacency(r.adjacency, m)
-        return self._finish(batch, self._run(kp, m, adjacency, r.batch_sides(b)))
+        return self._finish(batch, self._run(kp, m, adjacency, r.batch(r.sides1, b),
+                                             r.batch(r.fronts1, b)))
 
     def _finish(self, batch: inputs.LiftInputs, shape3d: np.ndarray) -> LiftResult:
         """Camera-align the network output; drop B for an unbatched input."""
         result = self._align(shape3d, batch.keypoints, batch.mask)
         return _squeeze(result) if batch.squeeze else result
 
-    def _run(self, kp, mask, adjacency, sides) -> np.ndarray:
-        """Backend call(s), in chunks of max_batch. (B,N,2),(B,N),(B,N,N),(B,N) -> (B,N,3)."""
+    def _run(self, kp, mask, adjacency, sides, fronts=None) -> np.ndarray:
+        """Backend call(s), in chunks of max_batch.
+        (B,N,2),(B,N),(B,N,N),(B,N),(B,N) or None -> (B,N,3)."""
         b = kp.shape[0]
         if b <= self.max_batch:
-            return self.backend.run(kp, mask, adjacency, sides)
-        parts = [self.backend.run(kp[i:i + self.max_batch], mask[i:i + self.max_batch],
-                                  adjacency[i:i + self.max_batch], sides[i:i + self.max_batch])
-                 for i in range(0, b, self.max_batch)]
+            return self.backend.run(kp, mask, adjacency, sides, fronts)
+        chunks = [slice(i, i + self.max_batch) for i in range(0, b, self.max_batch)]
+        parts = [self.backend.run(kp[c], mask[c], adjacency[c], sides[c],
+                                  None if fronts is None else fronts[c]) for c in chunks]
         return np.concatenate(parts, axis=0)
 
     @staticmethod

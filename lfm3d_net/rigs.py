@@ -1,10 +1,18 @@
-"""Rig registry: named keypoint layouts (joints, edges, per-keypoint sides).
+"""Rig registry: named keypoint layouts (joints, edges, per-keypoint sides and fronts).
 
 A rig says what each keypoint index means, which pairs are connected (bones or
-drawing edges) and which side of the subject each keypoint lies on:
--1 = the subject's left, 0 = centre (or no intrinsic side), +1 = the subject's right.
-Object rigs use the object's own front (+z) and up (+y); an object with no
-intrinsic front has all sides 0 (a bottle) or a conventional front (a table).
+drawing edges), which side of the subject each keypoint lies on
+(sides: -1 = the subject's left, 0 = centre or no intrinsic side, +1 = the subject's right)
+and whether it lies towards the subject's front or back end
+(fronts: +1 = front, e.g. a nose, headlights; -1 = back, e.g. a tail, taillights; 0 = neither
+or unknown). Object rigs use the object's own front (+z) and up (+y); an object with no
+intrinsic front has all sides and fronts 0 (a bottle) or a conventional front (a table).
+
+Why fronts: sides alone cannot tell an object that is symmetric both left/right and
+front/back (a table, nearly a car) from its depth mirror in an orthographic view, where
+the mirror is the same object with its front and back swapped. Like sides, fronts are
+generic per-keypoint attributes, not per-rig identities, so the model stays
+correspondence-free.
 
 Numpy only (runs on a Jetson without torch).
 """
@@ -26,6 +34,7 @@ class Rig:
     joints: tuple[str, ...]                  # (N,) keypoint names, unique
     edges: tuple[tuple[int, int], ...]       # (E, 2) undirected index pairs
     sides: tuple[int, ...]                   # (N,) -1 subject's left, 0 centre, +1 right
+    fronts: tuple[int, ...] = ()             # (N,) +1 front end, 0 neither / unknown, -1 back; () = all 0
 
     def __post_init__(self) -> None:
         where = f"rig {self.name!r}"
@@ -39,6 +48,13 @@ class Rig:
         bad = [s for s in self.sides if s not in (-1, 0, 1)]
         if bad:
             raise ValueError(f"{where}: sides must be -1, 0 or +1, got {bad[:5]}")
+        if not self.fronts:
+            object.__setattr__(self, "fronts", (0,) * len(self.joints))
+        if len(self.fronts) != len(self.joints):
+            raise ValueError(f"{where}: {len(self.fronts)} fronts for {len(self.joints)} joints")
+        bad = [f for f in self.fronts if f not in (-1, 0, 1)]
+        if bad:
+            raise ValueError(f"{where}: fronts must be -1, 0 or +1, got {bad[:5]}")
         seen = set()
         for e, (a, b) in enumerate(self.edges):
             if not (0 <= a < self.n and 0 <= b < self.n):
@@ -62,6 +78,10 @@ class Rig:
     def side_array(self) -> np.ndarray:
         """(N,) float32 sides in {-1, 0, +1}."""
         return np.asarray(self.sides, dtype=np.float32)
+
+    def front_array(self) -> np.ndarray:
+        """(N,) float32 fronts in {-1, 0, +1}."""
+        return np.asarray(self.fronts, dtype=np.float32)
 
     def index(self, joint: str) -> int:
         """Index of a joint by name (ValueError if unknown)."""
@@ -96,8 +116,8 @@ def load_rigs_yaml(path, register: bool = True) -> list[Rig]:
     """Read user rigs from YAML (format: config/rigs_example.yaml) and register them.
 
     Top-level key `rigs`: a list of mappings with `name`, `category`, `joints`,
-    `edges` (list of index pairs, or of joint-name pairs) and optional `sides`
-    (default all 0). Returns the rigs in file order.
+    `edges` (list of index pairs, or of joint-name pairs) and optional `sides` and
+    `fronts` (default all 0). Returns the rigs in file order.
     """
     import yaml  # lazy: only user-rig loading needs PyYAML
 
@@ -118,7 +138,8 @@ def load_rigs_yaml(path, register: bool = True) -> list[Rig]:
             edges.append(tuple(joints.index(p) if isinstance(p, str) and p in joints
                                else _as_index(p, path, i, k) for p in pair))
         sides = tuple(int(s) for s in e.get("sides") or [0] * len(joints))
-        rig = Rig(str(e["name"]), str(e.get("category", "")), joints, tuple(edges), sides)
+        fronts = tuple(int(f) for f in e.get("fronts") or [0] * len(joints))
+        rig = Rig(str(e["name"]), str(e.get("category", "")), joints, tuple(edges), sides, fronts)
         out.append(register_rig(rig, overwrite=True) if register else rig)
     return out
 
@@ -140,6 +161,23 @@ def _side_of(name: str) -> int:
     return 0
 
 
+# Joint-name words of the subject's front / back end (see the module doc).
+_FRONT_WORDS = {"front", "nose", "beak", "headlight", "toe", "toebase"}
+_BACK_WORDS = {"back", "rear", "tail", "taillight", "heel", "handle"}
+
+
+def _front_of(name: str) -> int:
+    """Front from a joint name: *front* / nose / beak / headlight / toe -> +1;
+    *back* / rear / tail / taillight / heel / handle -> -1; else 0."""
+    tokens = set(name.lower().replace("-", "_").split("_"))
+    tokens |= {t.rstrip("0123456789") for t in tokens}  # e.g. "toebase"
+    if tokens & _FRONT_WORDS:
+        return 1
+    if tokens & _BACK_WORDS:
+        return -1
+    return 0
+
+
 def _chain(*idx: int) -> list[tuple[int, int]]:
     return list(zip(idx[:-1], idx[1:]))
 
@@ -148,10 +186,11 @@ def _from_parents(parents) -> list[tuple[int, int]]:
     return [(p, i) for i, p in enumerate(parents) if p >= 0]
 
 
-def _make(name, category, joints, edges, sides=None) -> Rig:
+def _make(name, category, joints, edges, sides=None, fronts=None) -> Rig:
     joints = tuple(joints)
     sides = tuple(sides) if sides is not None else tuple(_side_of(j) for j in joints)
-    return register_rig(Rig(name, category, joints, tuple(map(tuple, edges)), sides))
+    fronts = tuple(fronts) if fronts is not None else tuple(_front_of(j) for j in joints)
+    return register_rig(Rig(name, category, joints, tuple(map(tuple, edges)), sides, fronts))
 
 
 _COCO17 = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",
@@ -239,7 +278,8 @@ _make("bird15", "bird",
       ("back", "beak", "belly", "breast", "crown", "forehead", "left_eye", "left_leg",
        "left_wing", "nape", "right_eye", "right_leg", "right_wing", "tail", "throat"),
       [(1, 5), (5, 4), (4, 9), (9, 0), (0, 13), (1, 14), (14, 3), (3, 2), (2, 13), (5, 6),
-       (5, 10), (0, 8), (0, 12), (2, 7), (2, 11)])
+       (5, 10), (0, 8), (0, 12), (2, 7), (2, 11)],
+      fronts=[0, 1] + [0] * 11 + [-1, 0])  # beak front, tail back ("back" here is the dorsal side)
 
 # Rigid objects. Object frame: up +y, front +z, so the object's left is +x (like a person
 # facing +z) -> side -1.

@@ -54,6 +54,7 @@ class Instance:
     confidence: np.ndarray     # (N,) float32 in [0, 1], 0 at invalid points
     edges: np.ndarray          # (E, 2) int64, indices < N
     sides: np.ndarray          # (N,) float32 in {-1, 0, 1}
+    fronts: np.ndarray | None = None  # (N,) float32 in {-1, 0, 1}; None = all 0 (unknown)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ class Rejected:
     detail: str
 
 
-RigLookup = Callable[[str], object]  # name -> rig with .n, .edge_array(), .side_array(); KeyError
+RigLookup = Callable[[str], object]  # name -> rig with .n, .edge_array(), .side_array(),
+#                                      .front_array(); KeyError
 
 
 class _Reject(Exception):
@@ -131,11 +133,12 @@ def parse_instance(kp, index: int, limits: Limits, rig_lookup: RigLookup | None 
         edges = np.asarray(rig.edge_array(), dtype=np.int64).reshape(-1, 2)
     sides = (np.asarray(rig.side_array(), np.float32) if rig is not None
              else np.zeros(n, np.float32))
+    fronts = np.asarray(rig.front_array(), np.float32) if rig is not None else None
     xy = np.where(valid[:, None], np.stack([x, y], axis=-1), 0.0).astype(np.float32)
     return Instance(index=index, instance_id=int(kp.instance_id), category=str(kp.category),
                     rig=getattr(rig, "name", "") if rig is not None else "",
                     xy=xy, valid=valid, confidence=np.where(valid, np.clip(conf, 0, 1), 0).astype(np.float32),
-                    edges=edges, sides=sides)
+                    edges=edges, sides=sides, fronts=fronts)
 
 
 def parse_array(msg, limits: Limits, rig_lookup: RigLookup | None = None
@@ -158,11 +161,11 @@ def cap_batch(accepted: list[Instance], max_batch: int) -> tuple[list[Instance],
     return accepted[:max_batch], extra
 
 
-def pad_batch(instances: list[Instance]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pad_batch(instances: list[Instance]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Stack ragged instances into one batch.
 
     Returns keypoints (B, N_max, 2) float32 pixels, mask (B, N_max) bool (False at
-    invalid and padded points), sides (B, N_max) float32.
+    invalid and padded points), sides and fronts (B, N_max) float32 (0 on padding).
     """
     if not instances:
         raise ValueError("pad_batch: no instances to pad")
@@ -170,10 +173,13 @@ def pad_batch(instances: list[Instance]) -> tuple[np.ndarray, np.ndarray, np.nda
     kp = np.zeros((b, n_max, 2), np.float32)
     mask = np.zeros((b, n_max), bool)
     sides = np.zeros((b, n_max), np.float32)
+    fronts = np.zeros((b, n_max), np.float32)
     for row, inst in enumerate(instances):
         n = inst.xy.shape[0]
         kp[row, :n], mask[row, :n], sides[row, :n] = inst.xy, inst.valid, inst.sides
-    return kp, mask, sides
+        if inst.fronts is not None:
+            fronts[row, :n] = inst.fronts
+    return kp, mask, sides, fronts
 
 
 @dataclass

@@ -21,9 +21,9 @@ def lift_instances(lifter, instances: list[Instance], camera_k: np.ndarray | Non
 
     Returns one SkeletonOut per instance, in input order. Lifter errors propagate.
     """
-    kp, mask, sides = pad_batch(instances)                  # (B, N, 2), (B, N), (B, N)
+    kp, mask, sides, fronts = pad_batch(instances)          # (B, N, 2), (B, N), (B, N), (B, N)
     edges = [inst.edges if inst.edges.size else None for inst in instances]
-    result = lifter.lift(kp, mask, sides=sides, instance_edges=edges)
+    result = lifter.lift(kp, mask, sides=sides, instance_edges=edges, fronts=fronts)
     points = np.asarray(result.points, np.float64)          # (B, N, 3) pixels, root-relative
     scale = np.asarray(result.scale, np.float64).reshape(-1)
     center = np.asarray(result.center, np.float64).reshape(-1, 2)

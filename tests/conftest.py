@@ -25,3 +25,17 @@ def tiny_onnx(tmp_path_factory):
     torch.manual_seed(0)
     model = LFM3D(ModelConfig(dim=32, heads=2, layers=2, rff_dim=32)).eval()
     return export(model, tmp_path_factory.mktemp("tiny_model") / "tiny.onnx")
+
+
+@pytest.fixture(scope="session")
+def tiny_fronts_onnx(tmp_path_factory):
+    """Like `tiny_onnx`, for a model trained with fronts (a fifth graph input)."""
+    torch = pytest.importorskip("torch")
+    from training.export_onnx import export
+    from training.model import LFM3D, ModelConfig
+
+    torch.manual_seed(0)
+    model = LFM3D(ModelConfig(dim=32, heads=2, layers=2, rff_dim=32, use_fronts=True)).eval()
+    with torch.no_grad():  # make the front column matter (a fresh init is small)
+        model.encoder.proj.weight[:, -1].mul_(20.0)
+    return export(model, tmp_path_factory.mktemp("tiny_fronts_model") / "tiny_fronts.onnx")

@@ -68,6 +68,16 @@ def test_sides_follow_rig_or_are_dropped_whole():
     assert (kept | dropped).all() and kept.any() and dropped.any()
 
 
+def test_fronts_follow_rig_or_are_dropped_whole():
+    cfg = dataclasses.replace(FIXED, p_fronts_dropout=0.5)
+    out = render_views(_poses(64, "car12"), "car12", cfg, torch.Generator().manual_seed(5))
+    rig_fronts = torch.from_numpy(get_rig("car12").front_array())
+    assert (rig_fronts == 1).sum() == 6 and (rig_fronts == -1).sum() == 6
+    kept = (out["fronts"] == rig_fronts).all(1)
+    dropped = (out["fronts"] == 0).all(1)
+    assert (kept | dropped).all() and kept.any() and dropped.any()
+
+
 def test_perspective_stays_in_front_of_the_camera_and_is_finite():
     cfg = dataclasses.replace(ViewConfig(), p_perspective=1.0)
     out = render_views(_poses(64, "car12"), "car12", cfg, torch.Generator().manual_seed(3))

@@ -81,6 +81,27 @@ def test_onnxruntime_matches_pytorch(tiny_model, session, b, n):
     assert np.all(out[~inputs[1].numpy()] == 0)  # masked points are exactly zero
 
 
+def test_model_with_fronts_exports_a_fifth_input_matching_pytorch(tmp_path):
+    torch.manual_seed(1)
+    model = LFM3D(preset("tiny", use_fronts=True)).eval()
+    path = export(model, tmp_path / "fronts.onnx")
+    proto = onnx.load(str(path))
+    check_graph(proto)
+    assert [i.name for i in proto.graph.input] == ["keypoints", "mask", "adjacency", "sides", "fronts"]
+    dims = [d.dim_param for d in proto.graph.input[4].type.tensor_type.shape.dim]
+    assert dims == ["batch", "num_keypoints"]
+    sess = ort_session(path)
+    for b, n in ((1, 17), (7, 26), (3, 133)):
+        inputs = dummy_inputs(b, n, seed=b + n, fronts=True)
+        with torch.no_grad():
+            ref = model(*inputs).numpy()
+        out = sess.run(None, feed(inputs))[0]
+        assert np.abs(out - ref).max() < 1e-4, (b, n)
+    # the fronts are live in the graph: zeroing them changes the output
+    zeroed = feed(inputs[:4] + (torch.zeros_like(inputs[4]),))
+    assert np.abs(sess.run(None, zeroed)[0] - out).max() > 1e-4
+
+
 def test_metadata_round_trips(tiny_model, onnx_path):
     meta = read_metadata(onnx_path)
     assert json.loads(meta["lfm3d_config"]) == tiny_model.config.to_dict()

@@ -74,6 +74,27 @@ def test_fp32_matches_model_with_head_count_not_a_power_of_two():
     assert (FusedLFM3D(model, torch.float32)(*args) - ref).abs().max().item() < 1e-3
 
 
+@pytest.mark.parametrize("chunk", [32, 128])
+def test_fp32_matches_model_with_other_mlp_chunks(chunk):
+    model = random_model("tiny", dim=64, heads=2)  # hidden 256: 8 or 2 chunks
+    args = random_inputs(2, 17, seed=6)
+    with torch.no_grad():
+        ref = model(*args)
+    assert (FusedLFM3D(model, torch.float32, mlp_chunk=chunk)(*args) - ref).abs().max().item() < 1e-3
+
+
+def test_fp32_matches_model_with_fronts():
+    model = random_model("tiny", use_fronts=True)
+    args = random_inputs(2, 17, seed=4)
+    fronts = torch.randint(-1, 2, (2, 17), generator=torch.Generator().manual_seed(5)).float().to(DEVICE)
+    fused = FusedLFM3D(model, torch.float32)
+    with torch.no_grad():
+        ref, ref0 = model(*args, fronts), model(*args)
+    assert (fused(*args, fronts) - ref).abs().max().item() < 1e-3
+    assert (fused(*args) - ref0).abs().max().item() < 1e-3  # None = unknown (all 0)
+    assert (ref - ref0).abs().max().item() > 1e-2  # the fronts matter in this model
+
+
 @pytest.mark.parametrize("n", [17, 40])  # NP = 32, 64 (64-row tiles took a Triton workaround)
 def test_fp16_close_to_model(n):
     model = random_model("tiny")

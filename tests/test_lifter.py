@@ -229,3 +229,29 @@ def test_instance_edges_errors_name_the_instance(tiny_onnx):
         lifter.lift(kp, instance_edges=[None])
     with pytest.raises(ValueError, match="not both"):
         lifter.lift(kp, rig="coco17", instance_edges=[None, None])
+
+
+def test_rig_supplies_fronts_to_a_model_trained_with_them(tiny_fronts_onnx):
+    rig = get_rig("car12")  # headlights, front wheels +1; taillights, rear wheels -1
+    kp = _kp(2, 12, seed=11)
+    with Lifter.load(tiny_fronts_onnx, backend="onnxruntime", threads=1, max_batch=1) as lf:
+        assert lf.backend.takes_fronts and lf.info()["config"]["use_fronts"]
+        by_name = lf.lift(kp, rig="car12")  # fast path, split over max_batch = 1 calls
+        explicit = lf.lift(kp, edges=rig.edge_array(), sides=rig.side_array(),
+                           fronts=rig.front_array())
+        _same_result(by_name, explicit, atol=1e-5)
+        unknown = lf.lift(kp, rig="car12", fronts=np.zeros(12))
+        assert not np.allclose(unknown.points, by_name.points, atol=ATOL_PX)  # fronts reach it
+        ragged = lf.lift([kp[0], kp[1, :9]], sides=[rig.side_array(), rig.side_array()[:9]],
+                         instance_edges=[rig.edge_array(), None],
+                         fronts=[rig.front_array(), rig.front_array()[:9]])
+        np.testing.assert_allclose(ragged.points[0], by_name.points[0], atol=1e-3)
+        with pytest.raises(ValueError, match=r"fronts must be -1, 0 or \+1"):
+            lf.lift(kp, rig="car12", fronts=np.full(12, 0.5))
+
+
+def test_models_without_fronts_ignore_them(lifter):
+    assert not lifter.backend.takes_fronts
+    kp = _kp(1, 12, seed=12)
+    with_fronts = lifter.lift(kp, rig="car12")  # the rig has fronts; this graph has no input
+    np.testing.assert_allclose(with_fronts.points, lifter.lift(kp, rig="car12", fronts=np.ones(12)).points)

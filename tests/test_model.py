@@ -161,6 +161,38 @@ def synthetic_batch(b=16, n=12, seed=0):
     return kp, mask, adj, torch.zeros(b, n), cam
 
 
+def test_fronts_enter_only_models_trained_with_them():
+    kp, mask, adj, sides = random_inputs(2, 10)
+    fronts = torch.randint(-1, 2, (2, 10), generator=torch.Generator().manual_seed(3)).double()
+    plain = tiny().double()
+    # a model without use_fronts ignores them; one with it sees them (and None = all 0)
+    assert torch.equal(plain(kp, mask, adj, sides, fronts), plain(kp, mask, adj, sides))
+    model = tiny(use_fronts=True).double()
+    assert model.encoder.proj.in_features == plain.encoder.proj.in_features + 1
+    assert torch.equal(model(kp, mask, adj, sides), model(kp, mask, adj, sides, torch.zeros_like(sides)))
+    assert (model(kp, mask, adj, sides, fronts) - model(kp, mask, adj, sides)).abs().max() > 1e-3
+    # still permutation-equivariant with fronts
+    perm = torch.randperm(10, generator=torch.Generator().manual_seed(4))
+    out = model(kp, mask, adj, sides, fronts)
+    out_p = model(kp[:, perm], mask[:, perm], adj[:, perm][:, :, perm], sides[:, perm], fronts[:, perm])
+    assert (out_p - out[:, perm]).abs().max() / out.abs().max() < 1e-5
+    with pytest.raises(ValueError, match="fronts must be"):
+        model(kp, mask, adj, sides, fronts[:, :5])
+
+
+def test_init_from_a_model_without_fronts_starts_with_the_same_outputs(tmp_path):
+    from training.checkpoint import init_weights
+    old = tiny()
+    save_checkpoint(tmp_path / "old", old)
+    new = LFM3D(preset("tiny", use_fronts=True)).eval()
+    init_weights(new, tmp_path / "old.safetensors")
+    kp, mask, adj, sides = random_inputs(2, 8, dtype=torch.float32)
+    fronts = torch.ones_like(sides)  # the new column starts at zero: fronts change nothing yet
+    with torch.no_grad():
+        assert torch.equal(new(kp, mask, adj, sides, fronts), old(kp, mask, adj, sides))
+    assert torch.all(new.encoder.proj.weight[:, -1] == 0)
+
+
 def test_tiny_training_run_lowers_the_loss():
     torch.manual_seed(0)
     model = LFM3D(preset("tiny")).train()

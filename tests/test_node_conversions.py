@@ -20,6 +20,9 @@ class _Rig:
     def side_array(self):
         return np.where(np.arange(self.n) % 2, 1.0, -1.0).astype(np.float32)
 
+    def front_array(self):
+        return np.eye(1, self.n, 0, dtype=np.float32)[0]  # the first point is the front end
+
 
 RIGS = {"chain5": _Rig("chain5", 5)}
 
@@ -66,10 +69,11 @@ def test_nan_coordinate_marks_only_that_point_missing():
     assert inst.xy[0].tolist() == [0.0, 0.0] and inst.confidence[0] == 0.0
 
 
-def test_rig_gives_edges_and_sides_and_message_edges_override_them():
+def test_rig_gives_edges_sides_and_fronts_and_message_edges_override_them():
     inst = conv.parse_instance(kp(rig="chain5"), 0, LIMITS, lookup)
     assert inst.rig == "chain5" and inst.edges.shape == (4, 2)
     assert inst.sides.tolist() == [-1, 1, -1, 1, -1]
+    assert inst.fronts.tolist() == [1, 0, 0, 0, 0]
     inst = conv.parse_instance(kp(rig="chain5", edges=[0, 4]), 0, LIMITS, lookup)
     assert inst.edges.tolist() == [[0, 4]]
 
@@ -81,11 +85,14 @@ def test_default_rig_applies_only_when_the_point_count_matches():
 
 
 def test_pad_batch_pads_ragged_instances_with_masked_zeros():
-    insts = [conv.parse_instance(kp(n=n, instance_id=n), 0, LIMITS, lookup) for n in (3, 5)]
-    keypoints, mask, sides = conv.pad_batch(insts)
+    insts = [conv.parse_instance(kp(n=n, instance_id=n, rig=rig), 0, LIMITS, lookup)
+             for n, rig in ((3, ""), (5, "chain5"))]
+    keypoints, mask, sides, fronts = conv.pad_batch(insts)
     assert keypoints.shape == (2, 5, 2) and keypoints.dtype == np.float32
     assert mask.tolist() == [[True] * 3 + [False] * 2, [True] * 5]
     assert (keypoints[0, 3:] == 0).all() and sides.shape == (2, 5)
+    # the rig's fronts ride along (chain5: first point front); padding and rig-less are 0
+    assert fronts.tolist() == [[0.0] * 5, [1.0, 0, 0, 0, 0]], fronts
     with pytest.raises(ValueError, match="no instances"):
         conv.pad_batch([])
 
@@ -151,7 +158,7 @@ class _FakeLifter:
     def __init__(self):
         self.calls = []
 
-    def lift(self, kp, mask, sides=None, instance_edges=None):
+    def lift(self, kp, mask, sides=None, instance_edges=None, fronts=None):
         self.calls.append((kp.shape, [None if e is None else e.tolist() for e in instance_edges]))
         m = mask[..., None]
         center = (kp * m).sum(1) / np.maximum(m.sum(1), 1)

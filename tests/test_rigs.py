@@ -63,6 +63,28 @@ def test_wholebody_layout_is_body_feet_face_hands():
     assert wb.joints[112] == "right_hand_wrist"
 
 
+def test_fronts_mark_front_and_back_ends_by_name():
+    table = get_rig("table8")
+    assert [j for j, f in zip(table.joints, table.fronts) if f == 1] == [
+        "leg_front_left", "leg_front_right", "top_front_left", "top_front_right"]
+    assert sum(f == -1 for f in table.fronts) == 4
+    car = get_rig("car12")
+    assert car.fronts[car.index("headlight_left")] == 1 and car.fronts[car.index("taillight_left")] == -1
+    assert get_rig("coco17").fronts[0] == 1 and sum(get_rig("coco17").fronts) == 1  # the nose only
+    bird = get_rig("bird15")  # "back" is the bird's dorsal side, not its back end
+    assert bird.fronts[bird.index("back")] == 0 and bird.fronts[bird.index("tail")] == -1
+    assert not any(get_rig("hand21").fronts) and not any(get_rig("bottle8").fronts)
+
+
+def test_fronts_default_to_zero_and_are_validated():
+    rig = Rig("f", "x", ("a", "b", "c"), ((0, 1),), (0, 0, 0))
+    assert rig.fronts == (0, 0, 0) and rig.front_array().dtype == np.float32
+    with pytest.raises(ValueError, match="fronts must be"):
+        Rig("f", "x", ("a", "b", "c"), ((0, 1),), (0, 0, 0), (0, 2, 0))
+    with pytest.raises(ValueError, match="2 fronts for 3 joints"):
+        Rig("f", "x", ("a", "b", "c"), ((0, 1),), (0, 0, 0), (0, 1))
+
+
 def test_unknown_rig_error_lists_known_names():
     with pytest.raises(KeyError, match="coco17"):
         get_rig("no_such_rig")
@@ -91,7 +113,8 @@ def test_example_yaml_loads_and_registers():
     rigs = load_rigs_yaml(EXAMPLE_YAML)
     assert [r.name for r in rigs] == ["gripper5", "upper_body7"]
     g = get_rig("gripper5")
-    assert g.edges[1] == (1, 2) and g.sides == (0, -1, -1, 1, 1)
+    assert g.edges[1] == (1, 2) and g.sides == (0, -1, -1, 1, 1) and g.fronts == (0,) * 5
+    assert get_rig("upper_body7").fronts == (1, 0, 0, 0, 0, 0, 0)
 
 
 def test_yaml_with_unknown_edge_joint_raises(tmp_path):

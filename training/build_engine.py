@@ -62,8 +62,10 @@ def main(argv=None) -> int:
 
     from lfm3d_net.backends.trt_build import build_engine_bytes, trtexec_command
 
+    import onnx
+    inputs = [i.name for i in onnx.load(str(args.onnx), load_external_data=False).graph.input]
     print("equivalent trtexec command:\n  " + trtexec_command(
-        args.onnx, output, profile, precision, args.workspace_mb, args.timing_cache))
+        args.onnx, output, profile, precision, args.workspace_mb, args.timing_cache, inputs))
     if args.print_only:
         return 0
     try:

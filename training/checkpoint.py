@@ -88,6 +88,21 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LFM3D:
     return model.to(device).eval()
 
 
+def init_weights(model: LFM3D, path: str | Path) -> None:
+    """Load `path` (.safetensors) into `model` to start a training run from it (`init_from`).
+
+    A checkpoint trained without fronts may start a model with `use_fronts`: the encoder's
+    extra input column (the last one, see model.TokenEncoder) starts at zero, so the new
+    model computes exactly what the old one did until training moves that column.
+    """
+    state = load_file(str(path), device="cpu")
+    key = "encoder.proj.weight"
+    want = model.state_dict()[key].shape
+    if key in state and state[key].shape[1] + 1 == want[1] and model.config.use_fronts:
+        state[key] = torch.cat([state[key], state[key].new_zeros(want[0], 1)], dim=1)
+    model.load_state_dict(state)
+
+
 def save_optimizer(stem: str | Path, state: dict) -> Path:
     """Write resume state (e.g. {"optimizer": opt.state_dict(), "step": 1000}) to `stem.optim.pt`."""
     stem = stem_of(stem)

@@ -82,7 +82,7 @@ def summarise(per_instance: dict, category: str) -> dict:
 @torch.no_grad()
 def run_lfm(model: torch.nn.Module, b: dict) -> np.ndarray:
     """The model's canonical (B, N, 3) output for a batch dict, as float32 numpy."""
-    return model(b["keypoints"], b["mask"], b["adjacency"], b["sides"]).float().cpu().numpy()
+    return model(b["keypoints"], b["mask"], b["adjacency"], b["sides"], b.get("fronts")).float().cpu().numpy()
 
 
 def draw(name: str, samples: int, cfg: TrainConfig, seed: int, device, views: dict | None = None,
@@ -121,9 +121,11 @@ def permutation_deviation(model: torch.nn.Module, b: dict, seed: int = 0) -> flo
     """Max |f(P x) - P f(x)| over a batch, in the model's normalised output units."""
     n = b["keypoints"].shape[1]
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).to(b["keypoints"].device)
-    ref = model(b["keypoints"], b["mask"], b["adjacency"], b["sides"])
+    fr = b.get("fronts")
+    ref = model(b["keypoints"], b["mask"], b["adjacency"], b["sides"], fr)
     adj = b["adjacency"][:, perm][:, :, perm]
-    out = model(b["keypoints"][:, perm], b["mask"][:, perm], adj, b["sides"][:, perm])
+    out = model(b["keypoints"][:, perm], b["mask"][:, perm], adj, b["sides"][:, perm],
+                None if fr is None else fr[:, perm])
     return float((out - ref[:, perm]).abs().max())
 
 
@@ -227,7 +229,8 @@ def rig_transfer(a: str, b: str, cfg: TrainConfig, args, device, out: Path) -> l
 
 
 # "Clean 2D": exact projections, every point visible, rig edges and sides always given.
-CLEAN_VIEWS = {"noise_std": 0.0, "p_missing": 0.0, "p_edge_dropout": 0.0, "p_sides_dropout": 0.0}
+CLEAN_VIEWS = {"noise_std": 0.0, "p_missing": 0.0, "p_edge_dropout": 0.0, "p_sides_dropout": 0.0,
+               "p_fronts_dropout": 0.0}
 
 
 def view_overrides(args) -> dict:
@@ -361,7 +364,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--transfer-batch-size", type=int, default=64, help="batch size of the rig-transfer runs")
     p.add_argument("--transfer-minutes", type=float, default=0.0, help="time budget of each transfer run (0 = none)")
     p.add_argument("--clean", action="store_true",
-                   help="clean 2D: no noise, no missing points, rig edges and sides always given")
+                   help="clean 2D: no noise, no missing points, rig edges, sides and fronts always given")
     p.add_argument("--view", action="append", default=[], metavar="KEY=VALUE",
                    help="ViewConfig override for every table, e.g. --view noise_std=0.02 (repeatable)")
     p.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True, help="write fig_<category>.png")

@@ -3,8 +3,9 @@
     python -m training.export_onnx --checkpoint runs/small/best --output lfm3d_small.onnx --check
 
 The graph has the contract's names (docs/interfaces.md): inputs `keypoints` (B, N, 2)
-float32, `mask` (B, N) bool, `adjacency` (B, N, N) bool, `sides` (B, N) float32; output
-`shape3d` (B, N, 3) float32, with dynamic axes `batch` and `num_keypoints`. The model's
+float32, `mask` (B, N) bool, `adjacency` (B, N, N) bool, `sides` (B, N) float32, and for a
+model trained with fronts (`use_fronts`) `fronts` (B, N) float32; output `shape3d`
+(B, N, 3) float32, with dynamic axes `batch` and `num_keypoints`. The model's
 config rides along in `metadata_props`, so runtimes need no flags. Every node must be in
 `TENSORRT_OPS`, a subset of what TensorRT 10's ONNX parser supports.
 """
@@ -26,14 +27,21 @@ from training.checkpoint import load_metadata, load_model, package_version
 from training.model import LFM3D
 
 INPUT_NAMES = ("keypoints", "mask", "adjacency", "sides")
+FRONTS = "fronts"  # the fifth input of models with use_fronts
 OUTPUT_NAMES = ("shape3d",)
 DYNAMIC_AXES = {
     "keypoints": {0: "batch", 1: "num_keypoints"},
     "mask": {0: "batch", 1: "num_keypoints"},
     "adjacency": {0: "batch", 1: "num_keypoints", 2: "num_keypoints"},
     "sides": {0: "batch", 1: "num_keypoints"},
+    "fronts": {0: "batch", 1: "num_keypoints"},
     "shape3d": {0: "batch", 1: "num_keypoints"},
 }
+
+
+def input_names(model: LFM3D) -> tuple[str, ...]:
+    """The graph's input names, in LFM3D.forward's order."""
+    return INPUT_NAMES + ((FRONTS,) if model.config.use_fronts else ())
 DEFAULT_OPSET = 17  # LayerNormalization is a single op from 17; TensorRT 10 parses it
 
 # Ops of the default ONNX domain that onnx-tensorrt (TensorRT 10) supports and that a
@@ -49,9 +57,9 @@ TENSORRT_OPS = frozenset({
 })
 
 
-def dummy_inputs(b: int, n: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
-    """Random contract inputs: (keypoints, mask, adjacency, sides) with ~20% masked points
-    (at least 1 visible) and a random symmetric adjacency with self-loops."""
+def dummy_inputs(b: int, n: int, seed: int = 0, fronts: bool = False) -> tuple[torch.Tensor, ...]:
+    """Random contract inputs: (keypoints, mask, adjacency, sides[, fronts]) with ~20% masked
+    points (at least 1 visible) and a random symmetric adjacency with self-loops."""
     gen = torch.Generator().manual_seed(seed)
     kp = torch.rand(b, n, 2, generator=gen) * 640.0  # pixels
     mask = torch.rand(b, n, generator=gen) > 0.2
@@ -59,7 +67,9 @@ def dummy_inputs(b: int, n: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
     adj = torch.rand(b, n, n, generator=gen) > 0.7
     adj = adj | adj.transpose(1, 2) | torch.eye(n, dtype=torch.bool)
     sides = torch.randint(-1, 2, (b, n), generator=gen).float()
-    return kp, mask, adj, sides
+    if not fronts:
+        return kp, mask, adj, sides
+    return kp, mask, adj, sides, torch.randint(-1, 2, (b, n), generator=gen).float()
 
 
 def onnx_metadata(model: LFM3D) -> dict[str, str]:
@@ -90,6 +100,8 @@ def check_graph(proto: onnx.ModelProto) -> onnx.ModelProto:
         raise ValueError(f"ONNX graph uses ops outside the TensorRT allow-list: {sorted(bad)}")
     io = {v.name: v for v in list(proto.graph.input) + list(proto.graph.output)}
     for name, axes in DYNAMIC_AXES.items():
+        if name == FRONTS and name not in io:  # optional
+            continue
         if name not in io:
             raise ValueError(f"ONNX graph lacks the contract tensor {name!r}; has {sorted(io)}")
         dims = io[name].type.tensor_type.shape.dim
@@ -105,13 +117,15 @@ def export(model: LFM3D, path: str | Path, opset: int = DEFAULT_OPSET, extra_met
     path.parent.mkdir(parents=True, exist_ok=True)
     model = copy.deepcopy(model).to("cpu", torch.float32).eval()
     # B and N distinct and > 1, so the tracer cannot confuse or specialise the two axes
-    args = dummy_inputs(b=2, n=7)
+    names = input_names(model)
+    args = dummy_inputs(b=2, n=7, fronts=FRONTS in names)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning)  # legacy exporter notice
         torch.onnx.export(
             model, args, str(path), dynamo=False, opset_version=opset,
-            input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
-            dynamic_axes=DYNAMIC_AXES, do_constant_folding=True,
+            input_names=list(names), output_names=list(OUTPUT_NAMES),
+            dynamic_axes={k: v for k, v in DYNAMIC_AXES.items() if k in names + OUTPUT_NAMES},
+            do_constant_folding=True,
         )
     proto = onnx.load(str(path))
     meta = onnx_metadata(model)
@@ -143,7 +157,8 @@ def ort_session(path: str | Path, threads: int = 1, level: str = "all"):
 
 
 def feed(inputs: tuple[torch.Tensor, ...]) -> dict[str, np.ndarray]:
-    return {name: t.numpy() for name, t in zip(INPUT_NAMES, inputs)}
+    """dummy_inputs' tuple (4 or 5 tensors) -> ONNX Runtime feed by name."""
+    return {name: t.numpy() for name, t in zip(INPUT_NAMES + (FRONTS,), inputs)}
 
 
 def parity(model: LFM3D, path: str | Path, shapes=((1, 17), (7, 26), (3, 133))) -> float:
@@ -152,7 +167,7 @@ def parity(model: LFM3D, path: str | Path, shapes=((1, 17), (7, 26), (3, 133))) 
     model = copy.deepcopy(model).to("cpu", torch.float32).eval()
     worst = 0.0
     for i, (b, n) in enumerate(shapes):
-        inputs = dummy_inputs(b, n, seed=100 + i)
+        inputs = dummy_inputs(b, n, seed=100 + i, fronts=model.config.use_fronts)
         with torch.no_grad():
             ref = model(*inputs).numpy()
         out = sess.run(None, feed(inputs))[0]
@@ -162,7 +177,8 @@ def parity(model: LFM3D, path: str | Path, shapes=((1, 17), (7, 26), (3, 133))) 
 
 def time_lifts(sess, b: int = 1, n: int = 17, repeats: int = 300) -> float:
     """Seconds per run of `sess` at (B, N) after a warm-up (median of 3 blocks)."""
-    f = feed(dummy_inputs(b, n))
+    fronts = FRONTS in {i.name for i in sess.get_inputs()}
+    f = feed(dummy_inputs(b, n, fronts=fronts))
     for _ in range(20):
         sess.run(None, f)
     blocks = []

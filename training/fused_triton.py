@@ -29,7 +29,8 @@ tile feeds tl.dot's right operand directly, in this order:
     dec1 (DP / DC, DP, DC)     decoder[0].weight.T cut into column chunks of DC
     dec2 (DP, OP)
 Vectors (`wvec`, always fp32):
-    omega (2, FHP), rff_bias (FHP), enc_side (DP) (side column of proj.weight), enc_b (DP)
+    omega (2, FHP), rff_bias (FHP), enc_side (DP) (side column of proj.weight),
+    enc_front (DP) (front column, 0 without use_fronts), enc_b (DP)
     per layer l (stride LV): ln1_w, ln1_b (DP), qkv_b (2, 3, H, DHP), proj_b (DP),
                              ln2_w, ln2_b (DP), b1 (HIDP), b2 (DP)
     lnf_w, lnf_b (DP), dec1_b (DP), dec2_b (OP)
@@ -105,25 +106,28 @@ def _gelu(x):
 
 @triton.jit
 def _lfm3d_kernel(
-    kp_ptr, mask_ptr, adj_ptr, sides_ptr, out_ptr, wm, wv, N,
+    kp_ptr, mask_ptr, adj_ptr, sides_ptr, fronts_ptr, out_ptr, wm, wv, N,
     # dims
     NP: tl.constexpr, D: tl.constexpr, DP: tl.constexpr, H: tl.constexpr, DHP: tl.constexpr,
     FHP: tl.constexpr, FC: tl.constexpr, HC: tl.constexpr, NCH: tl.constexpr, DC: tl.constexpr,
     L: tl.constexpr,
-    OP: tl.constexpr, USE_SIDES: tl.constexpr, SM_SCALE: tl.constexpr, GAIN: tl.constexpr,
+    OP: tl.constexpr, USE_SIDES: tl.constexpr, USE_FRONTS: tl.constexpr,
+    SM_SCALE: tl.constexpr, GAIN: tl.constexpr,
     WDT: tl.constexpr, PREC: tl.constexpr,
     # matrix offsets (elements of wm)
     M_ENC_S: tl.constexpr, M_ENC_C: tl.constexpr, M_L0: tl.constexpr, LM: tl.constexpr,
     M_QKV: tl.constexpr, M_PROJ: tl.constexpr, M_W1: tl.constexpr, M_W2: tl.constexpr,
     M_DEC1: tl.constexpr, M_DEC2: tl.constexpr,
     # vector offsets (elements of wv)
-    V_OMEGA: tl.constexpr, V_RFFB: tl.constexpr, V_SIDE: tl.constexpr, V_ENCB: tl.constexpr,
+    V_OMEGA: tl.constexpr, V_RFFB: tl.constexpr, V_SIDE: tl.constexpr, V_FRONT: tl.constexpr,
+    V_ENCB: tl.constexpr,
     V_L0: tl.constexpr, LV: tl.constexpr, V_LN1W: tl.constexpr, V_LN1B: tl.constexpr,
     V_QKVB: tl.constexpr, V_PROJB: tl.constexpr, V_LN2W: tl.constexpr, V_LN2B: tl.constexpr,
     V_B1: tl.constexpr, V_B2: tl.constexpr, V_LNFW: tl.constexpr, V_LNFB: tl.constexpr,
     V_DEC1B: tl.constexpr, V_DEC2B: tl.constexpr,
 ):
-    """kp (B, N, 2) fp32, mask (B, N) u8, adj (B, N, N) u8, sides (B, N) fp32 -> out (B, N, 3)."""
+    """kp (B, N, 2) fp32, mask (B, N) u8, adj (B, N, N) u8, sides, fronts (B, N) fp32
+    -> out (B, N, 3). fronts_ptr is not read unless USE_FRONTS."""
     b = tl.program_id(0).to(tl.int64)
     tok = tl.arange(0, NP)  # token index as query (rows)
     in_n = tok < N
@@ -141,7 +145,7 @@ def _lfm3d_kernel(
     nx = (ox / scale)[:, None]  # (NP, 1)
     ny = (oy / scale)[:, None]
 
-    # -- token encoder: RFF (sin | cos) [+ side] -> Linear ------------------------------
+    # -- token encoder: RFF (sin | cos) [+ side] [+ front] -> Linear --------------------
     x = tl.zeros((NP, DP), dtype=tl.float32) + _ld_vec(wv + V_ENCB, DP)  # (NP, DP)
     for fc in tl.static_range(FHP // FC):  # frequencies in chunks of FC (small tiles)
         f0 = fc * FC
@@ -152,6 +156,9 @@ def _lfm3d_kernel(
     if USE_SIDES:
         sd = tl.load(sides_ptr + b * N + tok, mask=in_n, other=0.0)
         x += sd[:, None] * _ld_vec(wv + V_SIDE, DP)
+    if USE_FRONTS:
+        fr = tl.load(fronts_ptr + b * N + tok, mask=in_n, other=0.0)
+        x += fr[:, None] * _ld_vec(wv + V_FRONT, DP)
 
     # -- attention biases (attention_biases): diagonal always allowed -------------------
     key = tl.arange(0, NP)
@@ -243,20 +250,23 @@ class FusedLFM3D:
     """
 
     def __init__(self, model: LFM3D, dtype: torch.dtype = torch.float16,
-                 num_warps: int | None = None):
+                 num_warps: int | None = None, num_stages: int | None = None,
+                 mlp_chunk: int = 64):
         if dtype not in _TL_DTYPE:
             raise ValueError(f"FusedLFM3D: dtype must be one of {list(_TL_DTYPE)}, got {dtype}")
         cfg = model.config
         self.config = cfg
         self.dtype = dtype
-        self.num_warps = num_warps  # None: chosen per padded N
+        # None: chosen per call from the batch and padded N (see __call__)
+        self.num_warps = num_warps
+        self.num_stages = num_stages  # software pipelining of the loops' weight loads (1 = none)
         d, h = cfg.dim, cfg.heads
         dh, fh, hid = d // h, cfg.rff_dim // 2, cfg.mlp_ratio * cfg.dim
         self.D, self.H, self.L = d, h, cfg.layers
         self.DP, self.DHP, self.FHP = _pow2(d), _pow2(dh), _pow2(fh)
         self.FC = min(32, self.FHP)  # RFF frequencies per encoder chunk
         self.DC = min(64, self.DP)  # decoder hidden units per chunk
-        self.HC = min(64, _pow2(hid))  # MLP hidden units per chunk
+        self.HC = min(_pow2(mlp_chunk), _pow2(hid))  # MLP hidden units per chunk
         self.NCH = -(-hid // self.HC)
         self.HIDP = self.NCH * self.HC
         self.device = next(model.parameters()).device
@@ -267,7 +277,8 @@ class FusedLFM3D:
         self._consts = dict(
             D=d, DP=self.DP, H=h, DHP=self.DHP, FHP=self.FHP, FC=self.FC, HC=self.HC,
             NCH=self.NCH, DC=self.DC,
-            L=self.L, OP=OUT_PAD, USE_SIDES=bool(cfg.use_sides), SM_SCALE=1.0 / math.sqrt(dh),
+            L=self.L, OP=OUT_PAD, USE_SIDES=bool(cfg.use_sides), USE_FRONTS=bool(cfg.use_fronts),
+            SM_SCALE=1.0 / math.sqrt(dh),
             GAIN=float(model.encoder.rff.gain), WDT=_TL_DTYPE[dtype],
             PREC="ieee" if dtype == torch.float32 else "tf32", **self.offsets)
 
@@ -293,13 +304,15 @@ class FusedLFM3D:
             return out
 
         enc = model.encoder
-        wt = enc.proj.weight.T  # (F [+1], D)
+        wt = enc.proj.weight.T  # (F [+ side] [+ front], D)
         put(mats, "M_ENC_S", pad(wt[:fh], FHP, DP))
         put(mats, "M_ENC_C", pad(wt[fh:2 * fh], FHP, DP))
         put(vecs, "V_OMEGA", pad(enc.rff.omega, 2, FHP))
         put(vecs, "V_RFFB", pad(enc.rff.bias, FHP))
         side = wt[2 * fh] if self.config.use_sides else torch.zeros(d)
         put(vecs, "V_SIDE", pad(side, DP))
+        front = wt[-1] if self.config.use_fronts else torch.zeros(d)  # last column (TokenEncoder)
+        put(vecs, "V_FRONT", pad(front, DP))
         put(vecs, "V_ENCB", pad(enc.proj.bias, DP))
 
         off["M_L0"] = sum(x.numel() for x in mats)
@@ -345,18 +358,25 @@ class FusedLFM3D:
 
     # -- call -------------------------------------------------------------------------
     def __call__(self, keypoints: torch.Tensor, mask: torch.Tensor, adjacency: torch.Tensor,
-                 sides: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+                 sides: torch.Tensor, fronts: torch.Tensor | None = None,
+                 out: torch.Tensor | None = None) -> torch.Tensor:
         """keypoints (B, N, 2) float, mask (B, N) bool, adjacency (B, N, N) bool, sides (B, N)
-        float -> (B, N, 3) float32 (normalised units, zeros at masked points), as
-        `LFM3D.forward`. `out` (B, N, 3) float32 may be given to skip the allocation."""
+        float, fronts (B, N) float or None (all 0) -> (B, N, 3) float32 (normalised units,
+        zeros at masked points), as `LFM3D.forward`. `out` (B, N, 3) float32 may be given to
+        skip the allocation."""
         if keypoints.ndim == 3 and keypoints.shape[1] > MAX_KEYPOINTS:
             raise ValueError(f"FusedLFM3D: N={keypoints.shape[1]} exceeds the fused kernel's limit of "
                              f"{MAX_KEYPOINTS} keypoints; use LFM3D for larger skeletons")
-        check_inputs(keypoints, mask, adjacency, sides, self.config.max_keypoints, who="FusedLFM3D")
+        check_inputs(keypoints, mask, adjacency, sides, self.config.max_keypoints, who="FusedLFM3D",
+                     fronts=fronts)
         b, n, _ = keypoints.shape
         # no-ops (no extra kernels) when the inputs already have these dtypes / layouts
         kp = keypoints.to(torch.float32).contiguous()
         sd = sides.to(torch.float32).contiguous()
+        if self.config.use_fronts:
+            fr = torch.zeros_like(sd) if fronts is None else fronts.to(torch.float32).contiguous()
+        else:
+            fr = sd  # never read (USE_FRONTS False); any valid pointer will do
         mk = mask.contiguous().view(torch.uint8)
         adj = adjacency.contiguous().view(torch.uint8)
         if out is None:
@@ -364,12 +384,20 @@ class FusedLFM3D:
         if b == 0 or n == 0:
             return out
         np_ = _pow2(n)
-        # Measured on the H100 (bench/results/speed_h100_fused_d96.md): one program per
-        # instance, so small batches want more warps per program (8 for D=96 tiles) and a
-        # full GPU (B >= 1024) wants more programs resident: 2 warps gave 2.0 M/s vs 1.1 M/s.
-        warps = self.num_warps or (2 if b >= 1024 else 4 if np_ * self.DP <= 32 * 64 else 8)
+        # Measured on the H100 (bench/results/speed_h100_fused_d96.md, speed_h100_fused_v3.md):
+        # one program per instance, so a full GPU (B >= 1024) wants many programs resident
+        # (2 warps: 1.9 M/s vs 1.1 M/s with 8), and small batches want latency: with 32-row
+        # tiles, 4 warps and 3 pipeline stages (the next weight tiles load while the current
+        # ones multiply) took batch 1 from 0.134 to 0.109 ms.
+        if b >= 1024:
+            warps, stages = 2, 1
+        elif np_ <= 32:
+            warps, stages = 4, 3
+        else:
+            warps, stages = (4 if np_ * self.DP <= 32 * 64 else 8), 1
+        warps, stages = self.num_warps or warps, self.num_stages or stages
         if np_ < 64 or self.dtype == torch.float32:
-            self._launch(b, kp, mk, adj, sd, out, n, np_, warps)
+            self._launch(b, kp, mk, adj, sd, fr, out, n, np_, warps, stages)
             return out
         # Workaround: with 64-row fp16/bf16 tiles Triton (seen with 3.6 on an H100) picks
         # Hopper wgmma for the dots and this kernel then computes garbage or faults; the
@@ -380,7 +408,7 @@ class FusedLFM3D:
         old = os.environ.get("DISABLE_MMA_V3")
         os.environ["DISABLE_MMA_V3"] = "1"
         try:
-            self._launch(b, kp, mk, adj, sd, out, n, np_, warps)
+            self._launch(b, kp, mk, adj, sd, fr, out, n, np_, warps, stages)
         finally:
             if old is None:
                 del os.environ["DISABLE_MMA_V3"]
@@ -388,6 +416,6 @@ class FusedLFM3D:
                 os.environ["DISABLE_MMA_V3"] = old
         return out
 
-    def _launch(self, b, kp, mk, adj, sd, out, n, np_, warps) -> None:
-        _lfm3d_kernel[(b,)](kp, mk, adj, sd, out, self.wmat, self.wvec, n,
-                            NP=np_, num_warps=warps, num_stages=1, **self._consts)
+    def _launch(self, b, kp, mk, adj, sd, fr, out, n, np_, warps, stages) -> None:
+        _lfm3d_kernel[(b,)](kp, mk, adj, sd, fr, out, self.wmat, self.wvec, n,
+                            NP=np_, num_warps=warps, num_stages=stages, **self._consts)

@@ -1,13 +1,14 @@
 """The 3D-LFM network (Dabhi, Jeni, Lucey, "3D-LFM: Lifting Foundation Model", CVPR 2024).
 
 Reads top to bottom like the paper:
-    2D normalisation -> Random Fourier Features (+ side) -> token encoder
+    2D normalisation -> Random Fourier Features (+ side, front) -> token encoder
     -> L x HybridAttentionLayer (local graph attention || global self-attention)
     -> final LayerNorm -> decoder MLP -> canonical 3D shape.
 
-There is no per-index embedding: a token knows only its normalised 2D position and its
-side (left / centre / right), so the network is permutation-equivariant and takes any
-number of keypoints N (up to `max_keypoints`). Padded tokens are masked out of every
+There is no per-index embedding: a token knows only its normalised 2D position, its
+side (left / centre / right) and, optionally, its front (front end / neither / back end),
+so the network is permutation-equivariant and takes any number of keypoints N (up to
+`max_keypoints`). Padded tokens are masked out of every
 attention, so they cannot change real tokens' outputs.
 
 Shapes: B batch, N keypoints, D model width, H heads, Dh = D / H.
@@ -39,6 +40,7 @@ class ModelConfig:
     mlp_ratio: int = 4  # hidden width of each layer's MLP = mlp_ratio * D
     dropout: float = 0.0  # dropout on attention weights and residual branches (training)
     use_sides: bool = True  # append the side value (-1 left, 0 centre, +1 right) to each token
+    use_fronts: bool = False  # append the front value (+1 front, 0 neither/unknown, -1 back)
     max_keypoints: int = 256  # largest N the model is meant for (checked in eager mode)
     knn: int = 4  # k of the k-NN adjacency used when a rig has no edges (lfm3d_net.graph)
 
@@ -125,19 +127,24 @@ class RandomFourierFeatures(nn.Module):
 
 
 class TokenEncoder(nn.Module):
-    """RFF of the normalised 2D (+ side value) -> Linear to D. No per-index embedding."""
+    """RFF of the normalised 2D (+ side, front values) -> Linear to D. No per-index embedding.
+
+    proj's input columns: F RFF features, then side (if use_sides), then front (if use_fronts).
+    """
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.use_sides = cfg.use_sides
+        self.use_sides, self.use_fronts = cfg.use_sides, cfg.use_fronts
         self.rff = RandomFourierFeatures(2, cfg.rff_dim, cfg.rff_sigma, cfg.rff_seed)
-        self.proj = nn.Linear(cfg.rff_dim + int(cfg.use_sides), cfg.dim)
+        self.proj = nn.Linear(cfg.rff_dim + int(cfg.use_sides) + int(cfg.use_fronts), cfg.dim)
 
-    def forward(self, normed: torch.Tensor, sides: torch.Tensor) -> torch.Tensor:
-        feats = self.rff(normed)  # (B, N, F)
+    def forward(self, normed: torch.Tensor, sides: torch.Tensor, fronts: torch.Tensor) -> torch.Tensor:
+        feats = [self.rff(normed)]  # (B, N, F)
         if self.use_sides:
-            feats = torch.cat([feats, sides.unsqueeze(-1).to(feats.dtype)], dim=-1)  # (B, N, F+1)
-        return self.proj(feats)  # (B, N, D)
+            feats.append(sides.unsqueeze(-1).to(feats[0].dtype))  # (B, N, 1)
+        if self.use_fronts:
+            feats.append(fronts.unsqueeze(-1).to(feats[0].dtype))  # (B, N, 1)
+        return self.proj(torch.cat(feats, dim=-1) if len(feats) > 1 else feats[0])  # (B, N, D)
 
 
 # ----------------------------------------------------------------------------------------
@@ -207,7 +214,8 @@ class HybridAttentionLayer(nn.Module):
 # The network
 
 
-def check_inputs(keypoints, mask, adjacency, sides, max_keypoints: int, who: str = "LFM3D.forward") -> None:
+def check_inputs(keypoints, mask, adjacency, sides, max_keypoints: int, who: str = "LFM3D.forward",
+                 fronts=None) -> None:
     """Shape/dtype checks of the forward inputs (eager mode only: tracing must not bake
     shapes in); ValueError naming what is wrong. Shared with training.fused_triton."""
     if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
@@ -215,8 +223,9 @@ def check_inputs(keypoints, mask, adjacency, sides, max_keypoints: int, who: str
     b, n, _ = keypoints.shape
     if n > max_keypoints:
         raise ValueError(f"{who}: N={n} exceeds max_keypoints={max_keypoints}")
-    for name, t, shape in (("mask", mask, (b, n)), ("adjacency", adjacency, (b, n, n)), ("sides", sides, (b, n))):
-        if tuple(t.shape) != shape:
+    for name, t, shape in (("mask", mask, (b, n)), ("adjacency", adjacency, (b, n, n)), ("sides", sides, (b, n)),
+                           ("fronts", fronts, (b, n))):
+        if t is not None and tuple(t.shape) != shape:
             raise ValueError(f"{who}: {name} must be {shape}, got {tuple(t.shape)}")
     if mask.dtype != torch.bool or adjacency.dtype != torch.bool:
         raise ValueError(f"{who}: mask and adjacency must be bool, got {mask.dtype}, {adjacency.dtype}")
@@ -243,14 +252,18 @@ class LFM3D(nn.Module):
         mask: torch.Tensor,
         adjacency: torch.Tensor,
         sides: torch.Tensor,
+        fronts: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """keypoints (B, N, 2) raw 2D, mask (B, N) bool (True = valid), adjacency (B, N, N)
-        bool (local neighbours), sides (B, N) in {-1, 0, 1} -> shape3d (B, N, 3) in the
+        bool (local neighbours), sides (B, N) in {-1, 0, 1}, fronts (B, N) in {-1, 0, 1} or
+        None (= all 0, unknown; ignored unless config.use_fronts) -> shape3d (B, N, 3) in the
         normalised units of `normalize_2d`, zeros at masked points."""
         if not (torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()):
-            check_inputs(keypoints, mask, adjacency, sides, self.config.max_keypoints)
+            check_inputs(keypoints, mask, adjacency, sides, self.config.max_keypoints, fronts=fronts)
+        if fronts is None:
+            fronts = torch.zeros_like(sides)
         normed, _, _ = normalize_2d(keypoints, mask)  # (B, N, 2)
-        x = self.encoder(normed, sides)  # (B, N, D)
+        x = self.encoder(normed, sides, fronts)  # (B, N, D)
         bias = attention_biases(mask, adjacency, x.dtype)  # (B, 2, 1, N, N)
         for layer in self.layers:
             x = layer(x, bias)  # (B, N, D)

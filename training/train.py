@@ -99,7 +99,7 @@ def validate(model: torch.nn.Module, val: dict[str, list[dict]], loss_fn) -> dic
     for name, batches in val.items():
         losses, mp, pa = [], [], []
         for b in batches:
-            pred = model(b["keypoints"], b["mask"], b["adjacency"], b["sides"]).float()
+            pred = model(b["keypoints"], b["mask"], b["adjacency"], b["sides"], b["fronts"]).float()
             losses.append(float(loss_fn(pred, b["target"].float(), b["mask"])))
             m = lift_metrics(pred.cpu().numpy(), b["keypoints"].cpu().numpy(),
                              b["mask"].cpu().numpy(), b["target"].float().cpu().numpy())
@@ -169,8 +169,8 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
         optimizer, mode="min", factor=cfg.plateau_factor, patience=cfg.plateau_patience, min_lr=cfg.min_lr)
     step, best, bad_evals = 0, math.inf, 0
     if cfg.init_from and not resume:
-        from safetensors.torch import load_file
-        raw.load_state_dict(load_file(cfg.init_from))
+        from training.checkpoint import init_weights
+        init_weights(raw, cfg.init_from)
     if cfg.schedule not in ("plateau", "cosine"):
         raise ValueError(f"schedule must be plateau or cosine, got {cfg.schedule!r}")
     if resume:
@@ -216,7 +216,7 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
             lr = optimizer.param_groups[0]["lr"]
         batch = mixture.batch(cfg.batch_size, gen, device)
         with autocast:
-            pred = model(batch["keypoints"], batch["mask"], batch["adjacency"], batch["sides"])
+            pred = model(batch["keypoints"], batch["mask"], batch["adjacency"], batch["sides"], batch["fronts"])
         loss = procrustes_loss(pred.float(), batch["target"].float(), batch["mask"])
         if not torch.isfinite(loss):
             raise FloatingPointError(f"non-finite training loss at step {step} (rig {batch.get('rig')})")

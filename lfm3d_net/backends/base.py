@@ -12,8 +12,21 @@ import numpy as np
 
 #: Graph input names in the order of `Backend.run` (docs/interfaces.md).
 INPUT_NAMES = ("keypoints", "mask", "adjacency", "sides")
+#: Input that only models trained with fronts have (after the four above).
+FRONTS = "fronts"
 #: The graph's single output.
 OUTPUT_NAME = "shape3d"
+
+
+def graph_takes_fronts(names, where: str) -> bool:
+    """Whether a graph with input `names` takes `fronts`; ValueError if its inputs are
+    neither INPUT_NAMES nor INPUT_NAMES + (FRONTS,)."""
+    names = tuple(names)
+    if set(names) == set(INPUT_NAMES):
+        return False
+    if set(names) == set(INPUT_NAMES + (FRONTS,)):
+        return True
+    raise ValueError(f"{where}: graph inputs {names}, expected {INPUT_NAMES} (+ optional {FRONTS!r})")
 
 
 class Backend(abc.ABC):
@@ -25,9 +38,12 @@ class Backend(abc.ABC):
     #: Short runtime name, e.g. "onnxruntime" or "tensorrt".
     name: str = "abstract"
 
+    #: Whether the loaded graph has the `fronts` input (set by each backend on loading).
+    takes_fronts: bool = False
+
     @abc.abstractmethod
     def run(self, keypoints: np.ndarray, mask: np.ndarray, adjacency: np.ndarray,
-            sides: np.ndarray) -> np.ndarray:
+            sides: np.ndarray, fronts: np.ndarray | None = None) -> np.ndarray:
         """Run the network once.
 
         Args:
@@ -35,9 +51,18 @@ class Backend(abc.ABC):
             mask: (B, N) bool, True = valid.
             adjacency: (B, N, N) bool, symmetric, self-loops True.
             sides: (B, N) float32 in {-1, 0, 1}.
+            fronts: (B, N) float32 in {-1, 0, 1}, or None (= all 0, unknown). Ignored by a
+                graph without the `fronts` input (`takes_fronts` False).
         Returns:
             (B, N, 3) float32 canonical shape in normalised units, zeros at masked points.
         """
+
+    def fronts_feed(self, sides: np.ndarray, fronts: np.ndarray | None) -> np.ndarray | None:
+        """The `fronts` array to feed: None if the graph has no such input, zeros like
+        `sides` when none were given."""
+        if not self.takes_fronts:
+            return None
+        return np.zeros_like(sides) if fronts is None else fronts
 
     def close(self) -> None:
         """Release resources; safe to call twice."""

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import INPUT_NAMES, OUTPUT_NAME, Backend
+from .base import FRONTS, OUTPUT_NAME, Backend, graph_takes_fronts
 
 
 def make_session_options(threads: int | None):
@@ -54,17 +54,18 @@ class OrtBackend(Backend):
         self._session = ort.InferenceSession(
             str(self.onnx_path), make_session_options(threads),
             providers=providers or ["CPUExecutionProvider"])
-        names = tuple(i.name for i in self._session.get_inputs())
-        if set(names) != set(INPUT_NAMES):
-            raise ValueError(f"{self.onnx_path}: graph inputs {names}, expected {INPUT_NAMES}")
+        self.takes_fronts = graph_takes_fronts(
+            (i.name for i in self._session.get_inputs()), str(self.onnx_path))
         self._output = [OUTPUT_NAME]
 
     def run(self, keypoints: np.ndarray, mask: np.ndarray, adjacency: np.ndarray,
-            sides: np.ndarray) -> np.ndarray:
-        """See `Backend.run`: (B,N,2), (B,N), (B,N,N), (B,N) -> (B,N,3) float32."""
+            sides: np.ndarray, fronts: np.ndarray | None = None) -> np.ndarray:
+        """See `Backend.run`: (B,N,2), (B,N), (B,N,N), (B,N)[, (B,N)] -> (B,N,3) float32."""
         if self._session is None:
             raise RuntimeError("OrtBackend is closed")
         feed = {"keypoints": keypoints, "mask": mask, "adjacency": adjacency, "sides": sides}
+        if self.takes_fronts:
+            feed[FRONTS] = self.fronts_feed(sides, fronts)
         return self._session.run(self._output, feed)[0]
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..engine_cache import Profile, get_or_build
 from . import _cuda
-from .base import INPUT_NAMES, OUTPUT_NAME, Backend
+from .base import FRONTS, INPUT_NAMES, OUTPUT_NAME, Backend, graph_takes_fronts
 
 _LOG = logging.getLogger("lfm3d.trt")
 
@@ -97,9 +97,10 @@ class TrtBackend(Backend):
         self._context = self._engine.create_execution_context()
         self._stream = _cuda.check(cudart.cudaStreamCreate())
         names = [self._engine.get_tensor_name(i) for i in range(self._engine.num_io_tensors)]
-        missing = set(INPUT_NAMES + (OUTPUT_NAME,)) - set(names)
-        if missing:
-            raise ValueError(f"engine {self.engine_path} lacks tensors {sorted(missing)}")
+        if OUTPUT_NAME not in names:
+            raise ValueError(f"engine {self.engine_path} lacks tensor {OUTPUT_NAME!r}")
+        self.takes_fronts = graph_takes_fronts([n for n in names if n != OUTPUT_NAME],
+                                               f"engine {self.engine_path}")
         # Host dtype per tensor (bool inputs travel as 1-byte uint8, same bits).
         self._dtypes = {n: np.dtype(trt.nptype(self._engine.get_tensor_dtype(n))) for n in names}
         self._buffers = {n: _DeviceBuffer(cudart) for n in names}
@@ -117,12 +118,14 @@ class TrtBackend(Backend):
         self._context.set_tensor_address(name, ptr)
 
     def run(self, keypoints: np.ndarray, mask: np.ndarray, adjacency: np.ndarray,
-            sides: np.ndarray) -> np.ndarray:
-        """See `Backend.run`: (B,N,2), (B,N), (B,N,N), (B,N) -> (B,N,3) float32."""
+            sides: np.ndarray, fronts: np.ndarray | None = None) -> np.ndarray:
+        """See `Backend.run`: (B,N,2), (B,N), (B,N,N), (B,N)[, (B,N)] -> (B,N,3) float32."""
         if self._context is None:
             raise RuntimeError("TrtBackend is closed")
         for name, arr in zip(INPUT_NAMES, (keypoints, mask, adjacency, sides)):
             self._upload(name, arr)
+        if self.takes_fronts:
+            self._upload(FRONTS, self.fronts_feed(sides, fronts))
         b, n = keypoints.shape[:2]
         out = np.empty((b, n, 3), dtype=self._dtypes[OUTPUT_NAME])
         ptr = self._buffers[OUTPUT_NAME].ensure(out.nbytes)

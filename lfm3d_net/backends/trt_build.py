@@ -17,11 +17,13 @@ _LOG = logging.getLogger("lfm3d.trt_build")
 
 def trtexec_command(onnx_path: str | Path, engine_path: str | Path, profile: Profile,
                     precision: str = "fp16", workspace_mb: int | None = None,
-                    timing_cache: str | Path | None = None) -> str:
-    """The `trtexec` command line that builds the same engine as `build_engine_bytes`."""
+                    timing_cache: str | Path | None = None,
+                    inputs=("keypoints", "mask", "adjacency", "sides")) -> str:
+    """The `trtexec` command line that builds the same engine as `build_engine_bytes`
+    (`inputs`: the graph's input names; add "fronts" for a model trained with it)."""
     def dims(i: int) -> str:
         return ",".join(f"{name}:{'x'.join(map(str, s[i]))}"
-                        for name, s in profile.shapes().items())
+                        for name, s in profile.shapes(inputs).items())
 
     parts = ["trtexec", f"--onnx={onnx_path}", f"--saveEngine={engine_path}",
              f"--minShapes={dims(0)}", f"--optShapes={dims(1)}", f"--maxShapes={dims(2)}"]
@@ -53,7 +55,7 @@ def build_engine_bytes(onnx_path: str | Path, profile: Profile = Profile(),
 
     Args:
         onnx_path: exported model with dynamic `batch` and `num_keypoints` axes.
-        profile: min/opt/max batch x keypoints, applied to all four inputs.
+        profile: min/opt/max batch x keypoints, applied to every graph input.
         precision: "fp16" (sets the FP16 builder flag where the GPU has fast FP16) or "fp32".
         workspace_mb: workspace memory pool limit in MiB.
         timing_cache: file to load kernel timings from and save them back to (speeds up
@@ -100,7 +102,8 @@ def build_engine_bytes(onnx_path: str | Path, profile: Profile = Profile(),
         log.info("timing cache: %s (%s)", timing_cache, "loaded" if blob else "new")
 
     opt = builder.create_optimization_profile()
-    for name, (lo, mid, hi) in profile.shapes().items():
+    names = [network.get_input(i).name for i in range(network.num_inputs)]
+    for name, (lo, mid, hi) in profile.shapes(names).items():
         opt.set_shape(name, lo, mid, hi)
         log.info("profile %-10s min=%s opt=%s max=%s", name, lo, mid, hi)
     config.add_optimization_profile(opt)

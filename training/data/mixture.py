@@ -39,7 +39,7 @@ class PoseMixture:
         return self._pools[key]
 
     def batch(self, batch_size: int, generator: torch.Generator, device="cpu") -> dict:
-        """One batch: keypoints, mask, adjacency, sides, target (tensors on `device`),
+        """One batch: keypoints, mask, adjacency, sides, fronts, target (tensors on `device`),
         plus `category`, `rig`, `source` (str)."""
         i = int(torch.multinomial(self.probs, 1, generator=generator))
         src = self.sources[i]
@@ -55,7 +55,7 @@ def pad_collate(batches: list[dict]) -> dict:
     self-loops only, zeros elsewhere). Non-tensor fields become lists per sample."""
     n = max(b["keypoints"].shape[1] for b in batches)
     out: dict = {}
-    for key in ("keypoints", "mask", "sides", "target"):
+    for key in ("keypoints", "mask", "sides", "fronts", "target"):
         parts = []
         for b in batches:
             t = b[key]

@@ -311,6 +311,14 @@ def _bone_scales(body: _Body, m: int, rng) -> np.ndarray:
     return scale * parts * jitter
 
 
+def _fronts(rest: np.ndarray) -> tuple[int, ...]:
+    """Per-joint fronts of a rest pose (N, 3): +1 in the front part along z, -1 in the back
+    part, 0 within 10 % of the z extent of the middle (Rig.fronts)."""
+    z = rest[:, 2]
+    zc, dead = 0.5 * (z.max() + z.min()), 0.1 * np.ptp(z) + 1e-9
+    return tuple(int(f) for f in np.where(z > zc + dead, 1, np.where(z < zc - dead, -1, 0)))
+
+
 @lru_cache(maxsize=None)
 def _creature(k: int) -> tuple[_Body, Rig, np.ndarray]:
     rng = np.random.default_rng([_SEED["creature"], k])
@@ -321,7 +329,7 @@ def _creature(k: int) -> tuple[_Body, Rig, np.ndarray]:
             break
     edges = tuple((int(p), j) for j, p in enumerate(body.parents) if p >= 0)
     rig = Rig(rig_name("creature", k), category("creature"), body.names, edges,
-              tuple(int(s) for s in body.sides))
+              tuple(int(s) for s in body.sides), _fronts(rest))
     return body, rig, rest
 
 
@@ -577,11 +585,14 @@ def _object(k: int) -> tuple[tuple, Rig, np.ndarray]:
     edges = tuple(dict.fromkeys(tuple(e) for e in edges + _attach_edges(rest, layout)))
     tol = 1e-9 * np.ptp(rest, axis=0).max()
     sides = np.where(rest[:, 0] > tol, -1, np.where(rest[:, 0] < -tol, 1, 0))
+    fronts = np.asarray(_fronts(rest))
     if rng.random() < 0.25:                                      # no intrinsic front
         sides[:] = 0
+        fronts[:] = 0
     names = tuple(f"{q.kind}{i}_{j}" for i, (q, (_, idx, _)) in enumerate(zip(parts, layout))
                   for j in range(len(idx)))
-    rig = Rig(rig_name("object", k), category("object"), names, edges, tuple(int(s) for s in sides))
+    rig = Rig(rig_name("object", k), category("object"), names, edges, tuple(int(s) for s in sides),
+              tuple(int(f) for f in fronts))
     return parts, rig, rest
 
 

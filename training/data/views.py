@@ -35,6 +35,7 @@ class ViewConfig:
     min_visible: int = 3                    # never fewer visible points than this (or N if smaller)
     p_edge_dropout: float = 0.3             # probability of replacing rig edges by kNN adjacency
     p_sides_dropout: float = 0.2            # probability of sides set to 0 ("unknown sides")
+    p_fronts_dropout: float = 0.3           # probability of fronts set to 0 ("unknown fronts")
     knn: int = DEFAULT_KNN                  # k of the kNN adjacency
 
 
@@ -96,7 +97,7 @@ def render_views(poses: torch.Tensor, rig, cfg: ViewConfig, generator: torch.Gen
 
     Returns a dict of tensors on the poses' device:
       keypoints (B,N,2) float32 pixel-like units (x right, y down; random scale/offset;
-        zeros at missing points), mask (B,N) bool, sides (B,N) float32,
+        zeros at missing points), mask (B,N) bool, sides (B,N) and fronts (B,N) float32,
       adjacency (B,N,N) bool (rig edges, or kNN when dropped / the rig has none),
       target (B,N,3) float32 camera frame, centred on the visible points' centroid.
     """
@@ -143,5 +144,7 @@ def render_views(poses: torch.Tensor, rig, cfg: ViewConfig, generator: torch.Gen
                       edge_adjacency_torch(edges, mask))
     sides = torch.as_tensor(rig.side_array(), device=dev).expand(b, n)
     sides = sides * (u(0, 1) >= cfg.p_sides_dropout)[:, None]
+    fronts = torch.as_tensor(rig.front_array(), device=dev).expand(b, n)
+    fronts = fronts * (u(0, 1) >= cfg.p_fronts_dropout)[:, None]
     return {"keypoints": kp.float(), "mask": mask, "sides": sides.float().contiguous(),
-            "adjacency": adj, "target": target.float()}
+            "fronts": fronts.float().contiguous(), "adjacency": adj, "target": target.float()}
