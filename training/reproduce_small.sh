@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Reproduce the shipped CPU-default model (lfm3d_net/models/lfm3d_small.*, v2) on one GPU.
+# Reproduce the shipped CPU-default model (lfm3d_net/models/lfm3d_small.*, v3) on one GPU.
 # Exactly the stages that made it (H100, 2026-11-23): v1 = three stages on the named sources
 # (~19 min), then v2 = four more with the procedural rigs mixed in (configs/small_curriculum.yaml,
-# ~33 min), then export and both evals. Each stage fits a 10-minute GPU call.
+# ~33 min), then v3 = three more with the per-keypoint front input (configs/small_fronts.yaml,
+# ~27 min), then export and the evals. Each stage fits a 10-minute GPU call.
 #
 #   bash training/reproduce_small.sh [DATA_DIR]   # DATA_DIR: the shared npz files (+ deepmimic_motions/)
 set -euo pipefail
@@ -27,5 +28,12 @@ MINUTES=7.97 $V2 1
 MINUTES=8.9 LR2=3e-4 $V2 2
 MINUTES=7.4 LR3=2e-4 $V2 3
 MINUTES=8.9 LR4=1.5e-4 $V2 4
-FINAL=4 $V2 export eval
-echo "copy runs/small_curriculum_s4/{lfm3d_small_curriculum.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
+# v3: continue v2 (runs/small_curriculum_s4/best, the config's init_from) with fronts; the new
+# encoder column starts at zero. All three stages ran side by side with the control arm
+# configs/small_v2_continue.yaml (training/results/small_v3/README.md).
+V3="bash training/reproduce.sh small_fronts $DATA"
+MINUTES=9.0 $V3 1
+MINUTES=8.92 LR2=2e-4 $V3 2
+MINUTES=8.83 LR3=1.5e-4 $V3 3
+FINAL=3 $V3 export eval
+echo "copy runs/small_fronts_s3/{lfm3d_small_fronts.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
