@@ -167,13 +167,14 @@ def bench_torch(model, configs, repeats: int, warmup: int, compile_mode: str) ->
 
 
 def bench_fused(model, configs, repeats: int, warmup: int,
-                warps_options=(None,), stages_options=(None,), chunk_options=(64,)) -> list[dict]:
+                warps_options=(None,), stages_options=(None,), tunings=({},)) -> list[dict]:
     """The whole network as one Triton kernel (training.fused_triton), fp16 dots, for the
     configurations with N <= its limit: plain launches, and replay of a CUDA graph of one
     call on static inputs (no Python launch overhead). `warps_options`: num_warps per
     program to try (None = the wrapper's choice per batch and padded N); `stages_options`:
     num_stages (software pipelining of the kernel's loops) to try (None = its choice);
-    `chunk_options`: MLP hidden units per chunk to try."""
+    `tunings`: dicts of further FusedLFM3D keyword arguments to try (mlp_chunk,
+    loop_stages, head_unroll, mlp_unroll)."""
     import torch
 
     try:
@@ -182,16 +183,16 @@ def bench_fused(model, configs, repeats: int, warmup: int,
         print(f"fused Triton rows skipped: {exc}")
         return []
     sync = torch.cuda.synchronize
-    variants = list(itertools.product(warps_options, stages_options, chunk_options))
-    kernels = {v: FusedLFM3D(model, torch.float16, num_warps=v[0], num_stages=v[1], mlp_chunk=v[2])
+    variants = list(itertools.product(warps_options, stages_options, range(len(tunings))))
+    kernels = {v: FusedLFM3D(model, torch.float16, num_warps=v[0], num_stages=v[1], **tunings[v[2]])
                for v in variants}  # packed once
     rows = []
-    for (b, n), (warps, stages, chunk) in itertools.product(configs, variants):
+    for (b, n), (warps, stages, t) in itertools.product(configs, variants):
         if n > MAX_KEYPOINTS:
             continue
-        fused = kernels[warps, stages, chunk]
+        fused = kernels[warps, stages, t]
         tag = (("" if warps is None else f" {warps} warps") + ("" if stages is None else f" {stages} stages")
-               + ("" if chunk == 64 else f" MLP chunk {chunk}"))
+               + "".join(f" {k}={v}" for k, v in tunings[t].items()))
         args = torch_inputs(b, n, torch.device("cuda"))
         out = torch.empty((b, n, 3), dtype=torch.float32, device="cuda")
         rows.append({"path": f"fused Triton fp16{tag}", "batch": b, "n": n,
@@ -205,6 +206,17 @@ def bench_fused(model, configs, repeats: int, warmup: int,
         rows.append({"path": f"fused Triton fp16{tag}, CUDA graph replay", "batch": b, "n": n,
                      **summarize(time_calls(g.replay, repeats, warmup, sync), b)})
     return rows
+
+
+def parse_tuning(text: str) -> dict:
+    """'mlp_chunk=128,head_unroll=2' -> {'mlp_chunk': 128, 'head_unroll': 2} (int values)."""
+    out = {}
+    for part in filter(None, text.split(",")):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise SystemExit(f"--fused-tuning: expected KEY=VALUE, got {part!r}")
+        out[key.strip()] = int(value)
+    return out
 
 
 def bench_trt(onnx_path: Path, configs, repeats: int, warmup: int) -> list[dict]:
@@ -304,8 +316,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--fused-stages", type=int, nargs="+", default=None,
                    help="num_stages values (software pipelining) to time the fused kernel with "
                         "(default: its own choice)")
-    p.add_argument("--fused-mlp-chunk", type=int, nargs="+", default=[64],
-                   help="MLP hidden units per chunk to time the fused kernel with")
+    p.add_argument("--fused-tuning", nargs="+", default=[""], metavar="K=V[,K=V]",
+                   help="fused-kernel variants to time, each a comma-separated list of FusedLFM3D "
+                        "keyword arguments (mlp_chunk, loop_stages, head_unroll, mlp_unroll); "
+                        "'' = the defaults")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: B=1, N=17 and 20 repeats, one thread")
     p.add_argument("--json", default=None, help="also write the rows to this JSON file")
@@ -340,7 +354,7 @@ def main(argv=None) -> None:
                                         args.compile_mode)
                 rows += bench_fused(model, configs, args.repeats, args.warmup,
                                     args.fused_warps or (None,), args.fused_stages or (None,),
-                                    args.fused_mlp_chunk)
+                                    [parse_tuning(t) for t in args.fused_tuning])
                 peak = matmul_peak_tflops()
                 print(f"measured bf16 matmul peak (8192^3): {peak:.1f} TFLOP/s")
             if not args.fused_only:

@@ -74,13 +74,14 @@ def test_fp32_matches_model_with_head_count_not_a_power_of_two():
     assert (FusedLFM3D(model, torch.float32)(*args) - ref).abs().max().item() < 1e-3
 
 
-@pytest.mark.parametrize("chunk", [32, 128])
-def test_fp32_matches_model_with_other_mlp_chunks(chunk):
-    model = random_model("tiny", dim=64, heads=2)  # hidden 256: 8 or 2 chunks
+@pytest.mark.parametrize("tuning", [dict(mlp_chunk=32), dict(mlp_chunk=128),
+                                    dict(loop_stages=3, head_unroll=2, mlp_unroll=2)])
+def test_fp32_matches_model_with_other_chunks_and_loop_schedules(tuning):
+    model = random_model("tiny", dim=64, heads=2)  # hidden 256: 8 or 2 chunks of MLP
     args = random_inputs(2, 17, seed=6)
     with torch.no_grad():
         ref = model(*args)
-    assert (FusedLFM3D(model, torch.float32, mlp_chunk=chunk)(*args) - ref).abs().max().item() < 1e-3
+    assert (FusedLFM3D(model, torch.float32, **tuning)(*args) - ref).abs().max().item() < 1e-3
 
 
 def test_fp32_matches_model_with_fronts():

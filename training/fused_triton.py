@@ -114,6 +114,9 @@ def _lfm3d_kernel(
     OP: tl.constexpr, USE_SIDES: tl.constexpr, USE_FRONTS: tl.constexpr,
     SM_SCALE: tl.constexpr, GAIN: tl.constexpr,
     WDT: tl.constexpr, PREC: tl.constexpr,
+    # loop scheduling (tl.range): per-loop pipeline stages (None: the launch's num_stages,
+    # which pipelines only the loads feeding dots) and unroll factors (< 2: none)
+    LOOP_STAGES: tl.constexpr, HEAD_UNROLL: tl.constexpr, MLP_UNROLL: tl.constexpr,
     # matrix offsets (elements of wm)
     M_ENC_S: tl.constexpr, M_ENC_C: tl.constexpr, M_L0: tl.constexpr, LM: tl.constexpr,
     M_QKV: tl.constexpr, M_PROJ: tl.constexpr, M_W1: tl.constexpr, M_W2: tl.constexpr,
@@ -179,7 +182,7 @@ def _lfm3d_kernel(
         acc = tl.zeros((NP, DP), dtype=tl.float32)  # output projection, summed over heads
         for br in tl.static_range(2):  # 0 local, 1 global
             bias = bias_local if br == 0 else bias_global
-            for h in range(H):
+            for h in tl.range(0, H, 1, num_stages=LOOP_STAGES, loop_unroll_factor=HEAD_UNROLL):
                 # qkv.reshape(b, n, 2, 3, H, Dh): column block (br, q/k/v, h)
                 blk_q = (br * 3 + 0) * H + h
                 blk_k = (br * 3 + 1) * H + h
@@ -206,7 +209,7 @@ def _lfm3d_kernel(
         # MLP, hidden dim in NCH chunks of HC: x += W2 gelu(W1 ln(x) + b1) + b2
         xn = _layernorm(x, lv + V_LN2W, lv + V_LN2B, D, DP).to(WDT)
         acc = tl.zeros((NP, DP), dtype=tl.float32)
-        for c in range(NCH):
+        for c in tl.range(0, NCH, 1, num_stages=LOOP_STAGES, loop_unroll_factor=MLP_UNROLL):
             hid = tl.dot(xn, _ld_mat(lm + M_W1 + c * DP * HC, DP, HC),
                          input_precision=PREC, out_dtype=tl.float32)
             hid = _gelu(hid + _ld_vec(lv + V_B1 + c * HC, HC))
@@ -247,11 +250,18 @@ class FusedLFM3D:
     runs exact fp32 dots (input_precision="ieee") for parity checks; fp16 / bf16 is the
     fast path (fp32 accumulation, fp32 softmax / LayerNorm / GELU).
     Call it like `LFM3D.forward`; later changes to the model's weights are not seen.
+
+    Launch and scheduling knobs (defaults measured best on the H100,
+    bench/results/speed_h100_fused_v3.md): `num_warps` / `num_stages` (None: chosen per call
+    from the batch and padded N), `mlp_chunk` (MLP hidden units per loop iteration),
+    `loop_stages` (tl.range pipelining of every load in the head and MLP loops; None: off),
+    `head_unroll` / `mlp_unroll` (loop unroll factors; < 2: none).
     """
 
     def __init__(self, model: LFM3D, dtype: torch.dtype = torch.float16,
                  num_warps: int | None = None, num_stages: int | None = None,
-                 mlp_chunk: int = 64):
+                 mlp_chunk: int = 64, loop_stages: int | None = None, head_unroll: int = 1,
+                 mlp_unroll: int = 1):
         if dtype not in _TL_DTYPE:
             raise ValueError(f"FusedLFM3D: dtype must be one of {list(_TL_DTYPE)}, got {dtype}")
         cfg = model.config
@@ -280,6 +290,7 @@ class FusedLFM3D:
             L=self.L, OP=OUT_PAD, USE_SIDES=bool(cfg.use_sides), USE_FRONTS=bool(cfg.use_fronts),
             SM_SCALE=1.0 / math.sqrt(dh),
             GAIN=float(model.encoder.rff.gain), WDT=_TL_DTYPE[dtype],
+            LOOP_STAGES=loop_stages, HEAD_UNROLL=head_unroll, MLP_UNROLL=mlp_unroll,
             PREC="ieee" if dtype == torch.float32 else "tf32", **self.offsets)
 
     # -- packing ----------------------------------------------------------------------
