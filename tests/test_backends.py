@@ -114,7 +114,14 @@ def test_trtexec_command_has_all_four_inputs(tmp_path):
     cmd = trtexec_command("m.onnx", "m.engine", Profile(), "fp16", 512, "t.cache")
     assert "--minShapes=keypoints:1x3x2,mask:1x3,adjacency:1x3x3,sides:1x3" in cmd
     assert "--maxShapes=keypoints:64x256x2,mask:64x256,adjacency:64x256x256,sides:64x256" in cmd
-    assert "--fp16" in cmd and "--timingCacheFile=t.cache" in cmd
+    assert "--fp16" in cmd and "--timingCacheFile=t.cache" in cmd and "fronts" not in cmd
+
+
+def test_trtexec_command_for_the_shipped_model_includes_fronts(capsys):
+    from lfm3d_net.models import DEFAULT_MODEL
+    from training.build_engine import main
+    assert main(["--onnx", str(DEFAULT_MODEL), "--output", "x.engine", "--fp16", "--print-only"]) == 0
+    assert ",sides:64x256,fronts:64x256 " in capsys.readouterr().out
 
 
 def test_build_engine_cli_without_tensorrt_exits_2(tiny_onnx, tmp_path, capsys):

@@ -171,6 +171,9 @@ def test_profile_shapes_cover_all_four_inputs():
     assert shapes["mask"] == ((1, 3), (2, 17), (8, 133))
     assert shapes["adjacency"] == ((1, 3, 3), (2, 17, 17), (8, 133, 133))
     assert shapes["sides"] == ((1, 3), (2, 17), (8, 133))
+    assert "fronts" not in shapes  # only for graphs that have it:
+    with_fronts = Profile(1, 2, 8, 3, 17, 133).shapes(("keypoints", "mask", "adjacency", "sides", "fronts"))
+    assert with_fronts["fronts"] == with_fronts["sides"]
 
 
 def test_rebuild_reasons_are_logged(onnx_file, tmp_path, caplog):
