@@ -170,7 +170,6 @@ def _front_of(name: str) -> int:
     """Front from a joint name: *front* / nose / beak / headlight / toe -> +1;
     *back* / rear / tail / taillight / heel / handle -> -1; else 0."""
     tokens = set(name.lower().replace("-", "_").split("_"))
-    tokens |= {t.rstrip("0123456789") for t in tokens}  # e.g. "toebase"
     if tokens & _FRONT_WORDS:
         return 1
     if tokens & _BACK_WORDS:
