@@ -138,11 +138,13 @@ class TokenEncoder(nn.Module):
         self.rff = RandomFourierFeatures(2, cfg.rff_dim, cfg.rff_sigma, cfg.rff_seed)
         self.proj = nn.Linear(cfg.rff_dim + int(cfg.use_sides) + int(cfg.use_fronts), cfg.dim)
 
-    def forward(self, normed: torch.Tensor, sides: torch.Tensor, fronts: torch.Tensor) -> torch.Tensor:
+    def forward(self, normed: torch.Tensor, sides: torch.Tensor,
+                fronts: torch.Tensor | None = None) -> torch.Tensor:
         feats = [self.rff(normed)]  # (B, N, F)
         if self.use_sides:
             feats.append(sides.unsqueeze(-1).to(feats[0].dtype))  # (B, N, 1)
-        if self.use_fronts:
+        if self.use_fronts:  # None = unknown fronts, all 0
+            fronts = torch.zeros_like(sides) if fronts is None else fronts
             feats.append(fronts.unsqueeze(-1).to(feats[0].dtype))  # (B, N, 1)
         return self.proj(torch.cat(feats, dim=-1) if len(feats) > 1 else feats[0])  # (B, N, D)
 
@@ -260,8 +262,6 @@ class LFM3D(nn.Module):
         normalised units of `normalize_2d`, zeros at masked points."""
         if not (torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()):
             check_inputs(keypoints, mask, adjacency, sides, self.config.max_keypoints, fronts=fronts)
-        if fronts is None:
-            fronts = torch.zeros_like(sides)
         normed, _, _ = normalize_2d(keypoints, mask)  # (B, N, 2)
         x = self.encoder(normed, sides, fronts)  # (B, N, D)
         bias = attention_biases(mask, adjacency, x.dtype)  # (B, 2, 1, N, N)

@@ -57,11 +57,10 @@ class Backend(abc.ABC):
             (B, N, 3) float32 canonical shape in normalised units, zeros at masked points.
         """
 
-    def fronts_feed(self, sides: np.ndarray, fronts: np.ndarray | None) -> np.ndarray | None:
-        """The `fronts` array to feed: None if the graph has no such input, zeros like
-        `sides` when none were given."""
-        if not self.takes_fronts:
-            return None
+    @staticmethod
+    def fronts_feed(sides: np.ndarray, fronts: np.ndarray | None) -> np.ndarray:
+        """The `fronts` array to feed a graph that takes them: zeros like `sides` (unknown)
+        when none were given."""
         return np.zeros_like(sides) if fronts is None else fronts
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 from ..engine_cache import Profile
+from .base import INPUT_NAMES
 
 _LOG = logging.getLogger("lfm3d.trt_build")
 
@@ -18,7 +19,7 @@ _LOG = logging.getLogger("lfm3d.trt_build")
 def trtexec_command(onnx_path: str | Path, engine_path: str | Path, profile: Profile,
                     precision: str = "fp16", workspace_mb: int | None = None,
                     timing_cache: str | Path | None = None,
-                    inputs=("keypoints", "mask", "adjacency", "sides")) -> str:
+                    inputs=INPUT_NAMES) -> str:
     """The `trtexec` command line that builds the same engine as `build_engine_bytes`
     (`inputs`: the graph's input names; add "fronts" for a model trained with it)."""
     def dims(i: int) -> str:
