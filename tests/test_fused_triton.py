@@ -66,7 +66,7 @@ def test_fp32_matches_model(model_pair, b, n):
 
 
 def test_fp32_matches_model_with_head_count_not_a_power_of_two():
-    # 3 heads of 16: the heads' side-by-side q/k/v columns (48) are padded to 64
+    # 3 heads of 16, padded to 4 heads (a zero-weight head adds exactly 0)
     model = random_model("tiny", dim=48, heads=3, layers=2)
     args = random_inputs(2, 17, seed=3)
     with torch.no_grad():
@@ -75,13 +75,25 @@ def test_fp32_matches_model_with_head_count_not_a_power_of_two():
 
 
 @pytest.mark.parametrize("tuning", [dict(mlp_chunk=32), dict(mlp_chunk=128),
-                                    dict(loop_stages=3, head_unroll=2, mlp_unroll=2)])
+                                    dict(loop_stages=3, mlp_unroll=2),
+                                    dict(heads_per_step=1), dict(heads_per_step=2)])
 def test_fp32_matches_model_with_other_chunks_and_loop_schedules(tuning):
     model = random_model("tiny", dim=64, heads=2)  # hidden 256: 8 or 2 chunks of MLP
     args = random_inputs(2, 17, seed=6)
     with torch.no_grad():
         ref = model(*args)
     assert (FusedLFM3D(model, torch.float32, **tuning)(*args) - ref).abs().max().item() < 1e-3
+
+
+@pytest.mark.parametrize("heads_per_step", [None, 1])
+def test_fp32_matches_model_when_weight_loads_skip_padding(heads_per_step):
+    # small: D 96 of 128, head width 24 of 32, 48 of 64 RFF frequencies: every mask is partial
+    model = random_model("small")
+    args = random_inputs(2, 17, seed=8)
+    fused = FusedLFM3D(model, torch.float32, skip_padding=True, heads_per_step=heads_per_step)
+    with torch.no_grad():
+        ref = model(*args)
+    assert (fused(*args) - ref).abs().max().item() < 1e-3
 
 
 def test_fp32_matches_model_with_fronts():
@@ -105,6 +117,36 @@ def test_fp16_close_to_model(n):
     out = FusedLFM3D(model, torch.float16)(*args)
     # fp16 dot inputs, fp32 accumulation: ~1e-3 relative error
     assert ((out - ref).norm() / ref.norm()).item() < 1e-2
+
+
+def test_a_variant_too_big_for_shared_memory_falls_back_to_fewer_stages_then_heads(monkeypatch):
+    import triton
+
+    import training.fused_triton as ft
+
+    launches = []
+    kernel = ft._lfm3d_kernel
+
+    class TooBig:  # stands in for the GPU's limit: only 1 stage with at most HP heads fits
+        def __getitem__(self, grid):
+            def launch(*args, **kw):
+                launches.append((kw["num_stages"], kw["G"]))
+                if kw["num_stages"] > 1 or kw["G"] > fused.HP:
+                    raise triton.runtime.errors.OutOfResources(300_000, 232_448, "shared memory")
+                return kernel[grid](*args, **kw)
+            return launch
+
+    model = random_model("tiny")
+    fused = FusedLFM3D(model, torch.float32, num_stages=3)
+    monkeypatch.setattr(ft, "_lfm3d_kernel", TooBig())
+    args = random_inputs(1, 17, seed=2)
+    with torch.no_grad():
+        ref = model(*args)
+    out = fused(*args)
+    assert launches == [(3, 2 * fused.HP), (1, 2 * fused.HP), (1, fused.HP)], launches
+    assert (out - ref).abs().max().item() < 1e-3
+    fused(*args)  # the variant that fits is remembered: one launch, no retries
+    assert launches[3:] == [(1, fused.HP)], launches
 
 
 def test_too_many_keypoints_raises():
