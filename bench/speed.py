@@ -174,7 +174,7 @@ def bench_fused(model, configs, repeats: int, warmup: int,
     program to try (None = the wrapper's choice per batch and padded N); `stages_options`:
     num_stages (software pipelining of the kernel's loops) to try (None = its choice);
     `tunings`: dicts of further FusedLFM3D keyword arguments to try (mlp_chunk,
-    loop_stages, mlp_unroll, heads_per_step)."""
+    loop_stages, mlp_unroll, heads_per_step, skip_padding)."""
     import torch
 
     try:
@@ -324,7 +324,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "(default: its own choice)")
     p.add_argument("--fused-tuning", nargs="+", default=[""], metavar="K=V[,K=V]",
                    help="fused-kernel variants to time, each a comma-separated list of FusedLFM3D "
-                        "keyword arguments (mlp_chunk, loop_stages, mlp_unroll, heads_per_step); "
+                        "keyword arguments (mlp_chunk, loop_stages, mlp_unroll, heads_per_step, "
+                        "skip_padding); "
                         "'' = the defaults")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: B=1, N=17 and 20 repeats, one thread")
