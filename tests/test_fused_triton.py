@@ -137,7 +137,7 @@ def test_a_variant_too_big_for_shared_memory_falls_back_to_fewer_stages_then_hea
             return launch
 
     model = random_model("tiny")
-    fused = FusedLFM3D(model, torch.float32, num_stages=3)
+    fused = FusedLFM3D(model, torch.float32)  # batch 1, N 17: 3 stages, 2 HP heads per step
     monkeypatch.setattr(ft, "_lfm3d_kernel", TooBig())
     args = random_inputs(1, 17, seed=2)
     with torch.no_grad():
@@ -147,6 +147,28 @@ def test_a_variant_too_big_for_shared_memory_falls_back_to_fewer_stages_then_hea
     assert (out - ref).abs().max().item() < 1e-3
     fused(*args)  # the variant that fits is remembered: one launch, no retries
     assert launches[3:] == [(1, fused.HP)], launches
+
+
+def test_an_explicit_variant_too_big_for_shared_memory_raises(monkeypatch):
+    import triton
+
+    import training.fused_triton as ft
+
+    launches = []
+
+    class TooBig:  # only 1 stage fits; the caller asked for 3
+        def __getitem__(self, grid):
+            def launch(*args, **kw):
+                launches.append((kw["num_stages"], kw["G"]))
+                if kw["num_stages"] > 1:
+                    raise triton.runtime.errors.OutOfResources(300_000, 232_448, "shared memory")
+            return launch
+
+    fused = FusedLFM3D(random_model("tiny"), torch.float32, num_stages=3)
+    monkeypatch.setattr(ft, "_lfm3d_kernel", TooBig())
+    with pytest.raises(triton.runtime.errors.OutOfResources):
+        fused(*random_inputs(1, 17, seed=2))
+    assert all(st == 3 for st, _ in launches), launches  # fewer heads tried, never fewer stages
 
 
 def test_too_many_keypoints_raises():

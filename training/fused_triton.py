@@ -476,10 +476,14 @@ class FusedLFM3D:
     def _launch(self, b, kp, mk, adj, sd, fr, out, n, np_, warps, stages, heads, skip) -> None:
         """Launch the chosen variant. Where it needs more shared memory than the GPU has
         (fp32 weights, wider models: the tiles grow with D and heads per step), fall back to
-        1 pipeline stage, then to fewer heads per step; the variant that fits is remembered."""
+        1 pipeline stage, then to fewer heads per step, but only where the caller left that
+        choice to the kernel (an explicit num_stages / heads_per_step raises, so a benchmark
+        row never runs another variant than it names); the variant that fits is remembered."""
         key = (np_, warps, stages, heads, skip)
-        options = self._fits.get(key) or [(stages, heads)] + [
-            (1, g) for g in dict.fromkeys((heads, self.HP, 1)) if g <= heads]
+        fewer_stages = stages if self.num_stages else 1
+        fewer_heads = (heads,) if self.heads_per_step else dict.fromkeys((heads, self.HP, 1))
+        options = self._fits.get(key) or list(dict.fromkeys(
+            [(stages, heads)] + [(fewer_stages, g) for g in fewer_heads if g <= heads]))
         for i, (st, g) in enumerate(options):
             try:
                 _lfm3d_kernel[(b,)](kp, mk, adj, sd, fr, out, self.wmat, self.wvec, n, NP=np_,
