@@ -12,18 +12,12 @@ from __future__ import annotations
 
 import argparse
 
-from bench.speed import machine_note, summarize, time_calls, torch_inputs
+from bench.speed import graph_replay_times, machine_note, parse_tuning, torch_inputs
 
 
 def graph_time(fn, repeats: int, warmup: int) -> dict:
-    import torch
-
     fn()  # compile before capture
-    torch.cuda.synchronize()
-    g = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(g):
-        fn()
-    return summarize(time_calls(g.replay, repeats, warmup, torch.cuda.synchronize), 1)
+    return graph_replay_times(fn, repeats, warmup, 1)
 
 
 def main(argv=None) -> None:
@@ -42,7 +36,6 @@ def main(argv=None) -> None:
     import torch
     import triton
 
-    from bench.speed import parse_tuning
     from training.checkpoint import load_model
     from training.fused_triton import FusedLFM3D
 

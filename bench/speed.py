@@ -166,6 +166,18 @@ def bench_torch(model, configs, repeats: int, warmup: int, compile_mode: str) ->
     return rows
 
 
+def graph_replay_times(fn, repeats: int, warmup: int, batch: int) -> dict:
+    """Capture one call of `fn` (already compiled / warmed up) in a CUDA graph and time its
+    replays (synchronised): summarize()'s dict."""
+    import torch
+
+    torch.cuda.synchronize()
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g):
+        fn()
+    return summarize(time_calls(g.replay, repeats, warmup, torch.cuda.synchronize), batch)
+
+
 def bench_fused(model, configs, repeats: int, warmup: int,
                 warps_options=(None,), stages_options=(None,), tunings=({},)) -> list[dict]:
     """The whole network as one Triton kernel (training.fused_triton), fp16 dots, for the
@@ -205,12 +217,8 @@ def bench_fused(model, configs, repeats: int, warmup: int,
         rows.append({"path": f"fused Triton fp16{tag}", "batch": b, "n": n,
                      **summarize(time_calls(lambda: fused(*args, out=out), repeats, warmup,
                                             sync), b)})
-        sync()
-        g = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(g):
-            fused(*args, out=out)
         rows.append({"path": f"fused Triton fp16{tag}, CUDA graph replay", "batch": b, "n": n,
-                     **summarize(time_calls(g.replay, repeats, warmup, sync), b)})
+                     **graph_replay_times(lambda: fused(*args, out=out), repeats, warmup, b)})
     return rows
 
 

@@ -61,6 +61,7 @@ class Profile:
                 raise ValueError(f"Profile {what}: need 1 <= min <= opt <= max, "
                                  f"got {lo}, {mid}, {hi}")
 
+    # default = backends.base.INPUT_NAMES, not imported: the backends package imports this module
     def shapes(self, inputs=("keypoints", "mask", "adjacency", "sides")
                ) -> dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]]:
         """{input name: (min shape, opt shape, max shape)} for the graph inputs `inputs`
