@@ -23,12 +23,11 @@ import numpy as np
 import onnx
 import torch
 
+from lfm3d_net.backends.base import FRONTS, INPUT_NAMES, OUTPUT_NAME  # the runtime's contract
 from training.checkpoint import load_metadata, load_model, package_version
 from training.model import LFM3D
 
-INPUT_NAMES = ("keypoints", "mask", "adjacency", "sides")
-FRONTS = "fronts"  # the fifth input of models with use_fronts
-OUTPUT_NAMES = ("shape3d",)
+OUTPUT_NAMES = (OUTPUT_NAME,)
 DYNAMIC_AXES = {
     "keypoints": {0: "batch", 1: "num_keypoints"},
     "mask": {0: "batch", 1: "num_keypoints"},
@@ -42,6 +41,8 @@ DYNAMIC_AXES = {
 def input_names(model: LFM3D) -> tuple[str, ...]:
     """The graph's input names, in LFM3D.forward's order."""
     return INPUT_NAMES + ((FRONTS,) if model.config.use_fronts else ())
+
+
 DEFAULT_OPSET = 17  # LayerNormalization is a single op from 17; TensorRT 10 parses it
 
 # Ops of the default ONNX domain that onnx-tensorrt (TensorRT 10) supports and that a
