@@ -316,4 +316,18 @@ _make("mug8", "mug",
       [(0, 1), (0, 2), (0, 3), (1, 4), (2, 5), (3, 4), (3, 5), (1, 6), (2, 6), (6, 7),
        (4, 7), (5, 7)])
 
+# Robots (joint centres of their URDFs, as robot keypoint detectors such as DREAM predict
+# them; training/data/robots.py poses them). Arms have no left/right or front/back.
+_make("franka_panda", "robot_arm",
+      ("base", "shoulder", "upper_arm", "elbow", "forearm", "wrist", "flange", "finger_1_tip",
+       "finger_2_tip"), _chain(*range(7)) + [(6, 7), (6, 8)])
+_make("kuka_iiwa", "robot_arm", ("base", *(f"link_{i}" for i in range(1, 8)), "tool"), _chain(*range(9)))
+_make("xarm6", "robot_arm", ("base", "shoulder", "elbow", "forearm", "wrist", "tool"), _chain(*range(6)))
+# Legged robots (Unitree A1 / Aliengo / Laikago, MIT Mini Cheetah): trunk centre, then per
+# leg the abduction joint (hip), the hip pitch joint (thigh), knee and foot.
+_make("legged_robot17", "legged_robot",
+      ("trunk", *(f"{leg}_{part}" for leg in ("front_left", "front_right", "rear_left", "rear_right")
+                  for part in ("hip", "thigh", "knee", "foot"))),
+      [e for i in range(1, 17, 4) for e in [(0, i)] + _chain(i, i + 1, i + 2, i + 3)])
+
 BUILTIN_RIGS = tuple(RIGS)

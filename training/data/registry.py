@@ -5,7 +5,8 @@ Held out of training (never in TRAIN_SOURCES):
 - categories `bird` and `mug`: an animal and an object the model never sees, so the
   tables measure true category transfer (birds are articulated and unlike the
   quadrupeds; mugs are small rigid objects with a handle).
-- rig `panoptic15`: a known category (person) on an unseen keypoint layout.
+- rig `panoptic15`: a known category (person) on an unseen keypoint layout; rig `xarm6`:
+  an arm the model never sees among the trained robot arms (users own many others).
 Procedural sources (`procedural_creature_00..`, `procedural_object_00..`: random
 topologies, see `procedural.py`) are training sources; `NAMED_SOURCES` are the rest.
 User-format loaders (h36m, h3wb, amass) need the user's files; they are not here.
@@ -21,6 +22,7 @@ from training.data.face import FaceSource
 from training.data.mocap_npz import DEFAULT_DATA_DIR, MocapNpzSource
 from training.data.procedural import KINDS as PROCEDURAL_KINDS, category as procedural_category
 from training.data.procedural import procedural_source, rig_name
+from training.data.robots import ARMS, arm_source, legged_source
 from training.data.synthetic_animals import bird_source, quadruped_source
 from training.data.synthetic_hand import hand_source
 from training.data.synthetic_human import HumanVariantSource
@@ -65,6 +67,8 @@ SOURCES = {
     "quadruped17_synthetic": quadruped_source,
     "bird15_synthetic": bird_source,
     **{f"{r}_synthetic": partial(object_source, r) for r in OBJECTS},
+    **{f"{r}_urdf": partial(arm_source, r) for r in ARMS},
+    "legged_robot17_urdf": legged_source,
     # file-free; the rig is registered when the source is built
     **{n: partial(procedural_source, kind, k) for n, (kind, k) in _PROCEDURAL.items()},
 }
@@ -81,10 +85,11 @@ SOURCE_INFO = {
     "hand21_synthetic": ("hand", "hand21"), "quadruped17_synthetic": ("quadruped", "quadruped17"),
     "bird15_synthetic": ("bird", "bird15"),
     **{f"{r}_synthetic": (c, r) for r, (c, _) in OBJECTS.items()},
+    **{f"{r}_urdf": ("robot_arm", r) for r in ARMS}, "legged_robot17_urdf": ("legged_robot", "legged_robot17"),
     **{n: (procedural_category(kind), rig_name(kind, k)) for n, (kind, k) in _PROCEDURAL.items()},
 }
 HELD_OUT_CATEGORIES = ("bird", "mug")
-HELD_OUT_RIGS = ("panoptic15",)
+HELD_OUT_RIGS = ("panoptic15", "xarm6")
 HELD_OUT_SOURCES = tuple(n for n, (c, r) in SOURCE_INFO.items()
                          if c in HELD_OUT_CATEGORIES or r in HELD_OUT_RIGS)
 TRAIN_SOURCES = tuple(n for n in SOURCES if n not in HELD_OUT_SOURCES)
