@@ -118,7 +118,7 @@ def train_simple_baseline(mixture, num_joints: int, cfg: BaselineConfig, device:
         opt.step()
         sched.step()
         if log_every and (step + 1) % log_every == 0:
-            print(f"  baseline N={num_joints} step {step + 1}/{cfg.steps} loss {float(loss):.4f}", flush=True)
+            print(f"  baseline N={num_joints} step {step + 1}/{cfg.steps} loss {loss.item():.4f}", flush=True)
     return model.eval()
 
 
