@@ -119,6 +119,15 @@ def test_eval_on_a_tiny_checkpoint_writes_tables_with_finite_numbers(tmp_path):
     evaluate(again)
     res2 = json.loads((tmp_path / "eval2" / "eval.json").read_text())
     assert res2["sources"][src]["SimpleBaseline"] == res["sources"][src]["SimpleBaseline"]
+    assert "†" not in (tmp_path / "eval2" / "eval.md").read_text()
+    if other:   # a baseline trained on the held-out category itself is shown, marked as an oracle
+        from training.baselines import save_baselines, train_per_rig
+        save_baselines(saved, train_per_rig(other, BaselineConfig(steps=2, batch_size=8)))
+        evaluate(SimpleNamespace(**{**vars(again), "out": str(tmp_path / "eval3")}))
+        md3 = (tmp_path / "eval3" / "eval.md").read_text()
+        row = next(line for line in md3.splitlines() if line.startswith(f"| {other[0]} |"))
+        assert "OOD category" in row and row.rstrip(" |").endswith("†"), row
+        assert "† a SimpleBaseline trained on that held-out rig's own data" in md3
 
 
 def test_clean_views_and_view_overrides_reach_the_view_config():
