@@ -442,6 +442,24 @@ def _projection_scale_one(R, C, M) -> float:
     return num / max(den, 1e-300)
 
 
+def mirror_x(points: np.ndarray) -> np.ndarray:
+    """(..., D) points mirrored across the image's vertical axis (x -> -x), a copy.
+
+    A mirrored image shows the mirrored scene: in the REP 103 optical frame that is x -> -x
+    for 3D points as for 2D ones, and the subject's left and right swap (sides -> -sides)
+    while its front and back do not.
+    """
+    out = np.array(points, copy=True)
+    out[..., 0] *= -1
+    return out
+
+
+def mirror_average(points: np.ndarray, points_of_mirror: np.ndarray) -> np.ndarray:
+    """(B, N, 3) camera-frame lift of an image averaged with the lift of its mirror image
+    (`mirror_x` of the 2D, sides negated), mirrored back. Both in the same 2D units."""
+    return 0.5 * (np.asarray(points) + mirror_x(points_of_mirror))
+
+
 def rms_radius(x: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """Root-mean-square distance of the visible points from their centroid.
 

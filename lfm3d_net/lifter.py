@@ -109,11 +109,15 @@ class Lifter:
         max_batch: instances per backend call; larger batches are split.
         max_keypoints: largest N accepted.
         info: model metadata (`backends.metadata.model_info`), for `info()`.
+        flip_average: also lift the mirror image of every instance (x -> -x, sides
+            negated) and average the two camera-frame results (mirrored back): twice the
+            network work for a few % lower error (`training/results/small_v3/README.md`).
+            Settable at any time.
     """
 
     def __init__(self, backend: Backend, *, knn: int = graph.DEFAULT_KNN, max_batch: int = 64,
                  max_keypoints: int = 256, info: dict | None = None,
-                 logger: logging.Logger | None = None):
+                 logger: logging.Logger | None = None, flip_average: bool = False):
         if max_batch < 1 or max_keypoints < MIN_VALID_POINTS:
             raise ValueError(f"Lifter: need max_batch >= 1 and max_keypoints >= "
                              f"{MIN_VALID_POINTS}, got {max_batch}, {max_keypoints}")
@@ -122,6 +126,7 @@ class Lifter:
         self.max_batch = int(max_batch)
         self.max_keypoints = int(max_keypoints)
         self.model_info = info or {}
+        self.flip_average = bool(flip_average)
         self.log = logger or _LOG
         self._adj_cache: dict[tuple, np.ndarray] = {}
         self._rig_cache: dict[str, _RigArrays] = {}
@@ -131,7 +136,7 @@ class Lifter:
              threads: int | None = None, precision: str = "fp16",
              engine_cache_dir: str | Path | None = None, max_batch: int = 64,
              max_keypoints: int = 256, knn: int | None = None,
-             logger: logging.Logger | None = None) -> "Lifter":
+             logger: logging.Logger | None = None, flip_average: bool = False) -> "Lifter":
         """Load a model and pick a backend.
 
         Args:
@@ -145,6 +150,7 @@ class Lifter:
             max_batch: instances per backend call (and the TensorRT profile's max batch).
             max_keypoints: largest N accepted (capped by the model's own maximum).
             knn: override the model's kNN k for edge-less inputs.
+            flip_average: see the class doc (off by default: it halves CPU throughput).
         """
         log = logger or _LOG
         path = _resolve_model(model)
@@ -168,7 +174,7 @@ class Lifter:
         log.info("Lifter: %s on %s (knn=%d, max_batch=%d, max_keypoints=%d)",
                  path.name, runner.name, k, max_batch, max_keypoints)
         return cls(runner, knn=k, max_batch=max_batch, max_keypoints=max_keypoints,
-                   info=info, logger=log)
+                   info=info, logger=log, flip_average=flip_average)
 
     @property
     def backend_name(self) -> str:
@@ -269,8 +275,7 @@ class Lifter:
             batch = inputs.validate_and_pad(keypoints, mask=mask, sides=sides, fronts=fronts,
                                             max_keypoints=self.max_keypoints)
             adjacency = self._instance_adjacency(batch, instance_edges)
-            return self._finish(batch, self._run(batch.keypoints, batch.mask, adjacency,
-                                                 batch.sides, batch.fronts))
+            return self._finish(batch, adjacency, batch.sides, batch.fronts)
         if rig:
             r = self._rig(rig)
             if edges is None and sides is None and fronts is None:  # the rig's own, checked once
@@ -287,7 +292,7 @@ class Lifter:
             raise ValueError(f"lift: rig {rig!r} has {r.n} keypoints but the input has "
                              f"N={kp.shape[1]}")
         adjacency = self._adjacency(kp, m, edges)
-        return self._finish(batch, self._run(kp, m, adjacency, batch.sides, batch.fronts))
+        return self._finish(batch, adjacency, batch.sides, batch.fronts)
 
     def _lift_rig(self, keypoints, mask, r: _RigArrays) -> LiftResult | None:
         """`lift` with a rig's own edges, sides and fronts, or None when the input does not fit the
@@ -299,12 +304,24 @@ class Lifter:
         if n != r.n or batch.lengths.min() != n:  # a size mismatch, or ragged padding
             return None
         adjacency = _masked_adjacency(r.adjacency, m)
-        return self._finish(batch, self._run(kp, m, adjacency, r.batch(r.sides1, b),
-                                             r.batch(r.fronts1, b)))
+        return self._finish(batch, adjacency, r.batch(r.sides1, b), r.batch(r.fronts1, b))
 
-    def _finish(self, batch: inputs.LiftInputs, shape3d: np.ndarray) -> LiftResult:
-        """Camera-align the network output; drop B for an unbatched input."""
-        result = self._align(shape3d, batch.keypoints, batch.mask)
+    def _finish(self, batch: inputs.LiftInputs, adjacency, sides, fronts) -> LiftResult:
+        """Run the network and camera-align its output; drop B for an unbatched input.
+        adjacency (B,N,N), sides (B,N), fronts (B,N) or None."""
+        kp, m = batch.keypoints, batch.mask
+        if self.flip_average:
+            # one backend call for the image and its mirror; each half is camera-aligned to
+            # its own 2D, the mirror's result mirrored back, and the two averaged
+            b = len(kp)
+            twice = lambda a: None if a is None else np.concatenate([a, a])  # noqa: E731
+            kp2, m2 = np.concatenate([kp, geometry.mirror_x(kp)]), twice(m)
+            sides2 = np.concatenate([sides, -sides])
+            both = self._align(self._run(kp2, m2, twice(adjacency), sides2, twice(fronts)), kp2, m2).points
+            shape3d = geometry.mirror_average(both[:b], both[b:])
+        else:
+            shape3d = self._run(kp, m, adjacency, sides, fronts)
+        result = self._align(shape3d, kp, m)
         return _squeeze(result) if batch.squeeze else result
 
     def _run(self, kp, mask, adjacency, sides, fronts=None) -> np.ndarray:

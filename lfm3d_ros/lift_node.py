@@ -85,13 +85,15 @@ class LiftNode(Node):
             return TransitionCallbackReturn.FAILURE
         self._cfg = cfg
         self._limits = self._limits_for(cfg)
+        self._lifter.flip_average = cfg.flip_average
         model = self._lifter.model_info.get("path") or cfg.model or "default"
         self._stats = LiftStats(backend=self._lifter.backend_name, model=str(model))
         self._markers = MarkerBuilder(cfg.marker_scale, cfg.marker_lifetime)
         self._pub = self.create_lifecycle_publisher(Skeleton3DArray, "lifted_3d", OUTPUT_QOS)
         self._marker_pub = self.create_lifecycle_publisher(MarkerArray, "lifted_3d/markers", OUTPUT_QOS)
         self._diag_pub = self.create_lifecycle_publisher(DiagnosticArray, "/diagnostics", 10)
-        self.get_logger().info(f"configured: backend={self._stats.backend} model={self._stats.model}")
+        self.get_logger().info(f"configured: backend={self._stats.backend} model={self._stats.model} "
+                               f"flip_average={cfg.flip_average}")
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: State) -> TransitionCallbackReturn:
@@ -184,6 +186,7 @@ class LiftNode(Node):
             return
         self._cfg = cfg
         self._limits = self._limits_for(cfg)
+        self._lifter.flip_average = cfg.flip_average
         if self._markers is not None:
             self._markers.marker_scale, self._markers.lifetime_s = cfg.marker_scale, cfg.marker_lifetime
 

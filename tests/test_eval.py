@@ -92,7 +92,7 @@ def test_eval_on_a_tiny_checkpoint_writes_tables_with_finite_numbers(tmp_path):
                            baseline_steps=2, perspective_field="p_perspective", transfer_a=src,
                            transfer_b=other[0] if other else src, transfer_steps=2, transfer_preset="tiny",
                            transfer_batch_size=8, transfer_minutes=0.0, figures=True,
-                           clean=False, view=[])
+                           clean=False, view=[], flip_average=False)
     text = evaluate(args)
     md = (tmp_path / "eval" / "eval.md").read_text()
     assert md == text
@@ -156,7 +156,7 @@ def test_rig_transfer_starts_from_scratch_when_the_checkpoint_continued_another_
                            device="cpu", seed=0, sources=[src], data_dir="", baselines="", baseline_steps=0,
                            perspective_field="p_perspective", transfer_a=src, transfer_b=src, transfer_steps=1,
                            transfer_preset="small", transfer_batch_size=4, transfer_minutes=0.0, figures=False,
-                           clean=False, view=[])
+                           clean=False, view=[], flip_average=False)
     assert "## Rig transfer" in evaluate(args)
 
 
@@ -178,7 +178,25 @@ def test_clean_eval_trains_baselines_on_the_training_views_not_the_clean_ones(tm
                            device="cpu", seed=0, sources=[synthetic_source()], data_dir="", baselines="",
                            baseline_steps=3, perspective_field="p_perspective", transfer_a="", transfer_b="",
                            transfer_steps=0, transfer_preset="tiny", transfer_batch_size=4, transfer_minutes=0.0,
-                           figures=False, clean=True, view=[])
+                           figures=False, clean=True, view=[], flip_average=False)
     md = evaluate(args)
     assert seen["views"].get("noise_std") == 0.03, f"baselines trained on {seen['views']}, not the training views"
     assert '"noise_std": 0.0' in md.split("SimpleBaselines")[0], "the 3D-LFM test views must still be clean"
+
+
+def test_flip_averaged_eval_lift_is_mirror_equivariant_like_the_lifter(tmp_path):
+    """The eval's flip average is the Lifter's: lifting the mirrored batch gives the mirrored result."""
+    import torch
+    from test_train import tiny_cfg, synthetic_source
+    from lfm3d_net.geometry import mirror_x
+    from training.checkpoint import load_model
+    from training.eval import draw, run_lfm_flip_average
+    from training.train import train
+    cfg = tiny_cfg(tmp_path, steps=2, eval_every=2)
+    train(cfg)
+    model = load_model(tmp_path / "run" / "best", torch.device("cpu"))
+    b = draw(synthetic_source(), 8, cfg, seed=0, device=torch.device("cpu"))[0]
+    mirrored = {**b, "keypoints": b["keypoints"] * torch.tensor([-1.0, 1.0]), "sides": -b["sides"]}
+    a, m = run_lfm_flip_average(model, b), run_lfm_flip_average(model, mirrored)
+    assert a.shape == b["target"].shape and np.isfinite(a).all()
+    np.testing.assert_allclose(mirror_x(m), a, atol=1e-4 * np.abs(a).max())

@@ -33,7 +33,7 @@ def lifter(tmp_path_factory):
     params = write_params(tmp / "override.yaml", model=str(write_stub_model(tmp / "stub.onnx")),
                           backend="onnxruntime", threads=1, qos_reliability="reliable",
                           qos_depth=10, use_camera_info=False, min_confidence=0.5,
-                          output_frame=OVERRIDE_FRAME)
+                          output_frame=OVERRIDE_FRAME, flip_average=True)
     log = tmp / "lift_node.log"
     proc = start_lift_node(env, log, [params])
     probe = Probe()
@@ -92,6 +92,12 @@ def test_markers_arrive_with_joints_and_bones_per_instance(lifter):
 def test_params_file_override_sets_output_frame(lifter):
     probe, _, _ = lifter
     assert _send(probe, [make_instance()], frame_id="camera").header.frame_id == OVERRIDE_FRAME
+
+
+def test_params_file_turns_flip_averaging_on(lifter):
+    probe, _, log = lifter
+    _send(probe, [make_instance(17, 3, rig="coco17")])   # lifted through the image + mirror path
+    assert "flip_average=True" in log.read_text()
 
 
 def test_params_file_min_confidence_masks_points_and_drops_instance(lifter):

@@ -37,14 +37,16 @@ DEFAULT_TRANSFER = ("cmu_mocap_h36m17", "cmu_mocap_panoptic15")  # 17-joint <-> 
 
 
 # ----------------------------------------------------------------------------- metrics
-def camera_aligned(pred: np.ndarray, kp2d: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """(B, N, 3) canonical shape -> (B, N, 3) rotated into the camera frame, centred (shape units)."""
+def camera_aligned(pred: np.ndarray, kp2d: np.ndarray, mask: np.ndarray, to_2d_units: bool = False) -> np.ndarray:
+    """(B, N, 3) canonical shape -> (B, N, 3) rotated into the camera frame, centred (shape units,
+    or the 2D's units with ``to_2d_units``: scaled by the fitted orthographic scale)."""
     from lfm3d_net.geometry import align_to_camera
     pred = np.asarray(pred, np.float64)
-    R, _ = align_to_camera(pred, np.asarray(kp2d, np.float64), mask)
+    R, s = align_to_camera(pred, np.asarray(kp2d, np.float64), mask)
     m = np.asarray(mask, bool)[..., None]
     c = (pred * m).sum(1, keepdims=True) / np.maximum(m.sum(1, keepdims=True), 1)
-    return np.einsum("bij,bnj->bni", R, (pred - c) * m)
+    out = np.einsum("bij,bnj->bni", R, (pred - c) * m)
+    return out * s[:, None, None] if to_2d_units else out
 
 
 def lift_metrics(pred: np.ndarray, kp2d: np.ndarray, mask: np.ndarray, target: np.ndarray) -> dict:
@@ -83,6 +85,17 @@ def summarise(per_instance: dict, category: str) -> dict:
 def run_lfm(model: torch.nn.Module, b: dict) -> np.ndarray:
     """The model's canonical (B, N, 3) output for a batch dict, as float32 numpy."""
     return model(b["keypoints"], b["mask"], b["adjacency"], b["sides"], b.get("fronts")).float().cpu().numpy()
+
+
+@torch.no_grad()
+def run_lfm_flip_average(model: torch.nn.Module, b: dict) -> np.ndarray:
+    """`run_lfm` averaged with the lift of the mirror image, as `Lifter(flip_average=True)`:
+    (B, N, 3) camera frame in the input's 2D units."""
+    from lfm3d_net.geometry import mirror_average, mirror_x
+    kp, m, _ = _np(b)
+    mirrored = {**b, "keypoints": b["keypoints"] * b["keypoints"].new_tensor([-1.0, 1.0]), "sides": -b["sides"]}
+    return mirror_average(camera_aligned(run_lfm(model, b), kp, m, to_2d_units=True),
+                          camera_aligned(run_lfm(model, mirrored), mirror_x(kp), m, to_2d_units=True))
 
 
 def draw(name: str, samples: int, cfg: TrainConfig, seed: int, device, views: dict | None = None,
@@ -272,6 +285,7 @@ def evaluate(args) -> str:
           f"root-relative; PA-MPJPE: after similarity Procrustes. % of the instance's RMS radius; "
           f"mm for people. See `training/eval.py` for the exact definitions. "
           f"Views: {json.dumps(cfg.views, sort_keys=True) or 'training defaults'}. "
+          f"{'3D-LFM flip-averaged (its lift averaged with the mirror image lift). ' if args.flip_average else ''}"
           f"SimpleBaselines are trained on 3D-LFM's training views "
           f"({json.dumps(train_views, sort_keys=True) or 'training defaults'}), the same data as 3D-LFM.\n"]
     results: dict = {"checkpoint": str(args.checkpoint), "sources": {}}
@@ -289,7 +303,7 @@ def evaluate(args) -> str:
                                   train_views, cfg.data_dir, str(device))
         save_baselines(out / "baselines", baselines)  # another table of this checkpoint: --baselines
 
-    lfm = lambda b: run_lfm(model, b)  # noqa: E731
+    lfm = (lambda b: run_lfm_flip_average(model, b)) if args.flip_average else (lambda b: run_lfm(model, b))  # noqa: E731
     flat = lambda b: flat_lift(*_np(b)[:2])  # noqa: E731
     rows, perm_rows, figs = [], [], set()
     for name in names:
@@ -371,6 +385,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--transfer-minutes", type=float, default=0.0, help="time budget of each transfer run (0 = none)")
     p.add_argument("--clean", action="store_true",
                    help="clean 2D: no noise, no missing points, rig edges, sides and fronts always given")
+    p.add_argument("--flip-average", action="store_true",
+                   help="3D-LFM rows as Lifter(flip_average=True): averaged with the mirror image's lift")
     p.add_argument("--view", action="append", default=[], metavar="KEY=VALUE",
                    help="ViewConfig override for every table, e.g. --view noise_std=0.02 (repeatable)")
     p.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True, help="write fig_<category>.png")
