@@ -34,6 +34,8 @@ DEFAULT_SIZE_PRIORS: dict[str, float] = {
     "aircraft": 30.0,
     "bottle": 0.25,
     "mug": 0.12,
+    "robot_arm": 0.85,     # largest keypoint extent of posed Panda / iiwa / xArm 6 arms (median)
+    "legged_robot": 0.70,  # A1 / Aliengo / Laikago / Mini Cheetah, standing to trotting (median)
 }
 DEFAULT_UNKNOWN_SIZE = 1.0  # metres; used for a category with no prior
 
