@@ -2,6 +2,7 @@
 import csv
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -112,3 +113,14 @@ def test_init_from_starts_from_saved_weights(tmp_path):
                                "init_from": str(tmp_path / "a" / "last.safetensors")}))
     a, b = load_file(str(tmp_path / "a" / "last.safetensors")), load_file(str(tmp_path / "b" / "last.safetensors"))
     assert all(torch.equal(a[k], b[k]) for k in a), "with lr=0 the weights must stay those we started from"
+
+
+@pytest.mark.parametrize("path", sorted(Path("training/configs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_config_loads_with_known_sources_and_weight_patterns(path):
+    import fnmatch
+    from training.config import build_model, load_config, resolve_sources
+    cfg = load_config(path)
+    names = resolve_sources(cfg.sources)
+    for pattern in cfg.weights:
+        assert any(fnmatch.fnmatch(n, pattern) for n in names), f"{path}: weight {pattern!r} matches no source"
+    assert sum(p.numel() for p in build_model(cfg).parameters()) > 0
