@@ -456,8 +456,21 @@ def mirror_x(points: np.ndarray) -> np.ndarray:
 
 def mirror_average(points: np.ndarray, points_of_mirror: np.ndarray) -> np.ndarray:
     """(B, N, 3) camera-frame lift of an image averaged with the lift of its mirror image
-    (`mirror_x` of the 2D, sides negated), mirrored back. Both in the same 2D units."""
-    return 0.5 * (np.asarray(points) + mirror_x(points_of_mirror))
+    (`mirror_x` of the 2D, sides negated), mirrored back. Both centred, in the same 2D
+    units, zeros at invalid points.
+
+    One view cannot tell a shape from its depth mirror (z -> -z), and the two lifts may
+    resolve that differently (a bottle, which has no sides or fronts, often does):
+    averaging across the two modes would flatten the shape. So per instance the mirror's
+    lift is first put in the depth mode nearer the direct lift. The result is then
+    mirror-consistent up to that depth mirror: lifting the mirrored image gives the
+    mirrored result, or its depth mirror.
+    """
+    a = np.asarray(points)
+    b = mirror_x(points_of_mirror)
+    b_flat = b * np.array([1, 1, -1], b.dtype)
+    nearer = ((a - b) ** 2).sum((-2, -1)) <= ((a - b_flat) ** 2).sum((-2, -1))
+    return 0.5 * (a + np.where(nearer[..., None, None], b, b_flat))
 
 
 def rms_radius(x: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:

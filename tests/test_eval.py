@@ -185,7 +185,8 @@ def test_clean_eval_trains_baselines_on_the_training_views_not_the_clean_ones(tm
 
 
 def test_flip_averaged_eval_lift_is_mirror_equivariant_like_the_lifter(tmp_path):
-    """The eval's flip average is the Lifter's: lifting the mirrored batch gives the mirrored result."""
+    """The eval's flip average is the Lifter's: lifting the mirrored batch gives the mirrored
+    result (up to the depth mirror)."""
     import torch
     from test_train import tiny_cfg, synthetic_source
     from lfm3d_net.geometry import mirror_x
@@ -199,4 +200,6 @@ def test_flip_averaged_eval_lift_is_mirror_equivariant_like_the_lifter(tmp_path)
     mirrored = {**b, "keypoints": b["keypoints"] * torch.tensor([-1.0, 1.0]), "sides": -b["sides"]}
     a, m = run_lfm_flip_average(model, b), run_lfm_flip_average(model, mirrored)
     assert a.shape == b["target"].shape and np.isfinite(a).all()
-    np.testing.assert_allclose(mirror_x(m), a, atol=1e-4 * np.abs(a).max())
+    tol = 1e-4 * np.abs(a).max()
+    gap = np.minimum(np.abs(mirror_x(m) - a).max((1, 2)), np.abs(mirror_x(m) * [1, 1, -1] - a).max((1, 2)))
+    assert gap.max() < tol, f"not mirror-consistent up to the depth mirror: {gap.max():.3g}"

@@ -268,3 +268,18 @@ def test_fit_camera_returns_the_centred_points(rng):
     np.testing.assert_allclose(mu, want_mu, rtol=1e-12)
     want_x = np.where(w, np.concatenate([shape, kp], -1) - want_mu[:, None], 0)
     np.testing.assert_allclose(X, want_x, atol=1e-12)
+
+
+def test_mirror_average_keeps_the_direct_depth_mode_and_averages_within_it():
+    from lfm3d_net.geometry import mirror_average, mirror_x
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(2, 6, 3))
+    a -= a.mean(1, keepdims=True)
+    noise = 0.01 * rng.normal(size=a.shape)
+    # instance 0: the mirror's lift agrees; instance 1: it chose the other depth mode
+    b = mirror_x(a + noise)
+    b[1] = mirror_x((a[1] + noise[1]) * [1, 1, -1])
+    out = mirror_average(a, b)
+    np.testing.assert_allclose(out, a + noise / 2, atol=1e-12)   # never the flattened average
+    same = mirror_average(a, mirror_x(a))
+    np.testing.assert_allclose(same, a, atol=1e-12)
