@@ -90,17 +90,19 @@ def make_inputs(b: int, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 # -- CPU: the full Lifter -----------------------------------------------------------------
 
-def bench_ort(onnx_path: Path, configs, threads: int, repeats: int, warmup: int) -> list[dict]:
+def bench_ort(onnx_path: Path, configs, threads: int, repeats: int, warmup: int,
+              flip_average: bool = False) -> list[dict]:
     from lfm3d_net.lifter import Lifter
 
     rows = []
-    lifter = Lifter.load(onnx_path, backend="onnxruntime", threads=threads, max_batch=64)
+    lifter = Lifter.load(onnx_path, backend="onnxruntime", threads=threads, max_batch=64,
+                         flip_average=flip_average)
+    path = f"ORT CPU Lifter.lift{' flip_average' if flip_average else ''}, {threads} thread(s)"
     for b, n in configs:
         kp, mask = make_inputs(b, n)
         rig = RIG_FOR_N.get(n)
         lat = time_calls(lambda: lifter.lift(kp, mask, rig=rig), repeats, warmup)
-        rows.append({"path": f"ORT CPU Lifter.lift, {threads} thread(s)", "batch": b, "n": n,
-                     **summarize(lat, b)})
+        rows.append({"path": path, "batch": b, "n": n, **summarize(lat, b)})
     lifter.close()
     return rows
 
@@ -323,6 +325,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--compile-mode", default="max-autotune-no-cudagraphs",
                    help="torch.compile mode, or 'off'")
     p.add_argument("--no-gpu", action="store_true", help="skip the CUDA/TensorRT paths")
+    p.add_argument("--flip-average", action="store_true",
+                   help="also time the CPU Lifter with flip_average=True (image + mirror per call)")
     p.add_argument("--fused-only", action="store_true",
                    help="on the GPU, time only the fused Triton kernel (no PyTorch/TensorRT rows)")
     p.add_argument("--fused-warps", type=int, nargs="+", default=None,
@@ -353,7 +357,8 @@ def main(argv=None) -> None:
         print(f"model: {onnx_path.name} config {json.dumps(cfg)}")
         rows = []
         for t in args.threads:
-            rows += bench_ort(onnx_path, configs, t, args.repeats, args.warmup)
+            for flip in sorted({False, args.flip_average}):
+                rows += bench_ort(onnx_path, configs, t, args.repeats, args.warmup, flip)
         peak = None
         if not args.no_gpu:
             try:
