@@ -111,7 +111,7 @@ class Lifter:
         info: model metadata (`backends.metadata.model_info`), for `info()`.
         flip_average: also lift the mirror image of every instance (x -> -x, sides
             negated) and average the two camera-frame results (mirrored back): twice the
-            network work for a few % lower error (`training/results/small_v3/README.md`).
+            network work for a few % lower error (`training/results/small_v3/flip_average/`).
             Settable at any time.
     """
 
@@ -150,7 +150,7 @@ class Lifter:
             max_batch: instances per backend call (and the TensorRT profile's max batch).
             max_keypoints: largest N accepted (capped by the model's own maximum).
             knn: override the model's kNN k for edge-less inputs.
-            flip_average: see the class doc (off by default: it halves CPU throughput).
+            flip_average: see the class doc (off by default: it doubles the network work).
         """
         log = logger or _LOG
         path = _resolve_model(model)
