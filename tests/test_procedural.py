@@ -173,3 +173,34 @@ def test_make_source_and_mixture_draw_procedural_batches():
     for _ in range(4):
         b = mix.batch(4, g)
         assert b["keypoints"].shape == (4, get_rig(b["rig"]).n, 2) and torch.isfinite(b["target"]).all()
+
+
+def test_any_procedural_rig_number_names_a_source_beyond_the_listed_48():
+    from training.config import TrainConfig, make_source, resolve_sources
+    src = registry.source_factory("procedural_creature_1234")(count=5)
+    assert (src.name, src.rig, src.category) == ("procedural_creature_1234", "proc_creature_1234",
+                                                 "procedural_creature")
+    assert src.poses("train").shape == (5, get_rig(src.rig).n, 3)
+    for bad in ("procedural_creature_7", "procedural_plant_00", "procedural_object_00x", "nope"):
+        assert not registry.is_source(bad), bad
+        with pytest.raises(KeyError):
+            registry.source_factory(bad)
+    assert make_source("procedural_object_500", TrainConfig()).rig == "proc_object_500"
+
+
+def test_procedural_rigs_setting_widens_the_default_training_sources_only():
+    from training.config import load_config, resolve_sources
+    named = [n for n in registry.TRAIN_SOURCES if n not in registry.PROCEDURAL_SOURCES]
+    assert resolve_sources([]) == list(registry.TRAIN_SOURCES)
+    assert resolve_sources([], registry.PROCEDURAL_RIGS) == list(registry.TRAIN_SOURCES)
+    wide = resolve_sources([], 120)
+    assert wide[:len(named)] == named and len(wide) == len(named) + 240
+    assert "procedural_creature_119" in wide and "procedural_object_119" in wide
+    assert resolve_sources([], 0) == named
+    assert resolve_sources(["hand21_synthetic"], 500) == ["hand21_synthetic"]   # explicit lists win
+    with pytest.raises(ValueError, match="unknown data source"):
+        resolve_sources(["procedural_creature_5"])
+    with pytest.raises(ValueError, match=">= 0"):
+        registry.procedural_names(-1)
+    cfg = load_config(Path(__file__).resolve().parents[1] / "training/configs/small_robots_diverse.yaml")
+    assert cfg.procedural_rigs == 1000

@@ -34,6 +34,8 @@ class TrainConfig:
     model: dict = _f({}, "ModelConfig field overrides applied on top of the preset, e.g. {dim: 64}")
     # --- data --------------------------------------------------------------
     sources: list = _f([], "training source names from training.data.registry.SOURCES; empty = TRAIN_SOURCES")
+    procedural_rigs: int = _f(48, "random procedural rigs per kind in the default sources (sources: []); the "
+                              "registry lists 48 (rigs 0-47), more add rigs 48.. (each a fixed topology seeded by its number)")
     weights: dict = _f({}, "per-source sampling weight: name or glob pattern (procedural_*) -> weight; an exact "
                        "name wins over patterns, the first matching pattern over the default 1.0")
     val_sources: list = _f([], "validation source names; empty = the training sources that are in "
@@ -171,11 +173,12 @@ def build_model(cfg: TrainConfig):
     return LFM3D(preset(cfg.model_preset, **cfg.model))
 
 
-def resolve_sources(names: list | None) -> list[str]:
-    """Source names, checked against the data registry; empty = ``TRAIN_SOURCES``."""
+def resolve_sources(names: list | None, procedural_rigs: int | None = None) -> list[str]:
+    """Source names, checked against the data registry; empty = ``TRAIN_SOURCES`` with
+    ``procedural_rigs`` procedural rigs per kind (None = the registry's PROCEDURAL_RIGS)."""
     from training.data import registry
-    names = list(names) if names else list(registry.TRAIN_SOURCES)
-    unknown = [n for n in names if n not in registry.SOURCES]
+    names = list(names) if names else list(registry.train_sources(procedural_rigs))
+    unknown = [n for n in names if not registry.is_source(n)]
     if unknown:
         raise ValueError(f"unknown data source(s) {unknown}; known: {sorted(registry.SOURCES)}")
     return names
@@ -203,7 +206,7 @@ def make_source(name: str, cfg: TrainConfig):
     resolve_sources([name])
     key = (name, cfg.data_dir)
     if key not in _SOURCE_CACHE:
-        factory = registry.SOURCES[name]
+        factory = registry.source_factory(name)
         try:
             takes_dir = "data_dir" in inspect.signature(factory).parameters
         except (TypeError, ValueError):

@@ -276,7 +276,7 @@ def evaluate(args) -> str:
         cfg.data_dir = args.data_dir
     train_views = dict(cfg.views)  # what 3D-LFM was trained on; the baselines get the same
     cfg.views = {**cfg.views, **view_overrides(args)}
-    train_names = extra.get("train_sources") or resolve_sources(cfg.sources)
+    train_names = extra.get("train_sources") or resolve_sources(cfg.sources, cfg.procedural_rigs)
     names = args.sources or sorted(registry.REPORT_SOURCES)
     info = {n: {"category": (s := make_source(n, cfg)).category, "rig": s.rig} for n in set(names) | set(train_names)}
     md = [f"# 3D-LFM evaluation\n\ncheckpoint `{args.checkpoint}` (step {extra.get('step', '?')}, "

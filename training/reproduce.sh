@@ -6,7 +6,7 @@
 #     CONFIG   training/configs/CONFIG.yaml: small_procedural (D=64), base (D=192),
 #              small_continue / small_curriculum (continue v1 = runs/small3 of reproduce_small.sh),
 #              small_fronts / small_v2_continue (continue v2), small_fronts_procedural and
-#              small_robots (continue v3)
+#              small_robots / small_robots_diverse (continue v3)
 #     DATA_DIR the shared npz files (+ deepmimic_motions/ and urdf/ on a machine without pybullet:
 #              python -m training.data.robots DATA_DIR); default ../shared/data
 #     STAGE    any of 1 2 3 4 export eval (default: 1 2 export eval, in order)

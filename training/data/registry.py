@@ -13,6 +13,7 @@ User-format loaders (h36m, h3wb, amass) need the user's files; they are not here
 """
 from __future__ import annotations
 
+import re
 from functools import partial
 from pathlib import Path
 
@@ -93,3 +94,41 @@ HELD_OUT_RIGS = ("panoptic15", "xarm6")
 HELD_OUT_SOURCES = tuple(n for n, (c, r) in SOURCE_INFO.items()
                          if c in HELD_OUT_CATEGORIES or r in HELD_OUT_RIGS)
 TRAIN_SOURCES = tuple(n for n in SOURCES if n not in HELD_OUT_SOURCES)
+
+# Any procedural rig number names a source, not only the PROCEDURAL_RIGS listed in SOURCES:
+# a config may train on more random topologies (TrainConfig.procedural_rigs).
+_PROCEDURAL_NAME = re.compile(r"procedural_(creature|object)_(\d{2,})")
+
+
+def procedural_names(rigs: int) -> tuple[str, ...]:
+    """Source names of procedural rigs 0..rigs-1 of each kind (k < 100 with two digits, as in SOURCES)."""
+    if rigs < 0:
+        raise ValueError(f"procedural rigs must be >= 0, got {rigs}")
+    return tuple(f"procedural_{kind}_{k:02d}" for kind in PROCEDURAL_KINDS for k in range(rigs))
+
+
+def source_factory(name: str):
+    """The factory of source `name`: `SOURCES[name]`, or procedural rig k of any number k
+    (`procedural_creature_123`). KeyError for an unknown name."""
+    if name in SOURCES:
+        return SOURCES[name]
+    m = _PROCEDURAL_NAME.fullmatch(name)
+    if m and f"{int(m[2]):02d}" == m[2]:
+        return partial(procedural_source, m[1], int(m[2]))
+    raise KeyError(name)
+
+
+def is_source(name: str) -> bool:
+    """Whether `name` names a source (see `source_factory`)."""
+    try:
+        source_factory(name)
+    except KeyError:
+        return False
+    return True
+
+
+def train_sources(procedural_rigs: int | None = None) -> tuple[str, ...]:
+    """TRAIN_SOURCES with `procedural_rigs` procedural rigs per kind (None: PROCEDURAL_RIGS)."""
+    if procedural_rigs is None:
+        return TRAIN_SOURCES
+    return tuple(n for n in TRAIN_SOURCES if n not in PROCEDURAL_SOURCES) + procedural_names(procedural_rigs)
