@@ -35,5 +35,12 @@ V3="bash training/reproduce.sh small_fronts $DATA"
 MINUTES=9.0 $V3 1
 MINUTES=8.92 LR2=2e-4 $V3 2
 MINUTES=8.83 LR3=1.5e-4 $V3 3
-FINAL=3 $V3 export eval
-echo "copy runs/small_fronts_s3/{lfm3d_small_fronts.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
+FINAL=3 $V3 export
+# v4: continue v3 (runs/small_fronts_s3/best, the config's init_from) with the robot sources
+# and 1,000 procedural rigs per kind; both stages ran side by side with arm A,
+# configs/small_robots.yaml (training/results/small_v4/README.md).
+V4="bash training/reproduce.sh small_robots_diverse $DATA"
+MINUTES=8.5 $V4 1
+MINUTES=8.08 LR2=1.5e-4 $V4 2
+$V4 export eval
+echo "copy runs/small_robots_diverse_s2/{lfm3d_small_robots_diverse.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
