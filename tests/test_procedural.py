@@ -176,7 +176,7 @@ def test_make_source_and_mixture_draw_procedural_batches():
 
 
 def test_any_procedural_rig_number_names_a_source_beyond_the_listed_48():
-    from training.config import TrainConfig, make_source, resolve_sources
+    from training.config import TrainConfig, make_source
     src = registry.source_factory("procedural_creature_1234")(count=5)
     assert (src.name, src.rig, src.category) == ("procedural_creature_1234", "proc_creature_1234",
                                                  "procedural_creature")

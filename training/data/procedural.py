@@ -45,6 +45,11 @@ def rig_name(kind: str, k: int) -> str:
     return f"proc_{kind}_{k:02d}"
 
 
+def source_name(kind: str, k: int) -> str:
+    """Registry source name of procedural rig k of `kind` (k < 100 with two digits)."""
+    return f"procedural_{kind}_{k:02d}"
+
+
 def category(kind: str) -> str:
     """Category of the rigs of `kind`."""
     return f"procedural_{kind}"
@@ -615,9 +620,9 @@ def rest_pose(kind: str, k: int) -> np.ndarray:
 
 
 def procedural_source(kind: str, k: int, count: int = 4000, seed: int = 0) -> GeneratorSource:
-    """GeneratorSource `procedural_{kind}_{k:02d}` for kind in KINDS; registers the rig."""
+    """GeneratorSource `source_name(kind, k)` for kind in KINDS; registers the rig."""
     if kind not in KINDS:
         raise ValueError(f"procedural kind must be one of {KINDS}, got {kind!r}")
     rig, fn = (creature_rig if kind == "creature" else object_rig)(k)
     register_rig(rig, overwrite=False)
-    return GeneratorSource(f"procedural_{kind}_{k:02d}", rig.category, rig.name, fn, count, seed)
+    return GeneratorSource(source_name(kind, k), rig.category, rig.name, fn, count, seed)

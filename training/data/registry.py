@@ -22,7 +22,7 @@ from training.data.deepmimic import DeepMimicSource
 from training.data.face import FaceSource
 from training.data.mocap_npz import DEFAULT_DATA_DIR, MocapNpzSource
 from training.data.procedural import KINDS as PROCEDURAL_KINDS, category as procedural_category
-from training.data.procedural import procedural_source, rig_name
+from training.data.procedural import procedural_source, rig_name, source_name as procedural_source_name
 from training.data.robots import ARMS, arm_source, legged_source
 from training.data.synthetic_animals import bird_source, quadruped_source
 from training.data.synthetic_hand import hand_source
@@ -54,7 +54,7 @@ def _face(data_dir=None) -> PoseSource:
 
 
 PROCEDURAL_RIGS = 48          # random rigs per procedural kind
-_PROCEDURAL = {f"procedural_{kind}_{k:02d}": (kind, k)
+_PROCEDURAL = {procedural_source_name(kind, k): (kind, k)
                for kind in PROCEDURAL_KINDS for k in range(PROCEDURAL_RIGS)}
 PROCEDURAL_SOURCES = tuple(_PROCEDURAL)
 
@@ -97,14 +97,14 @@ TRAIN_SOURCES = tuple(n for n in SOURCES if n not in HELD_OUT_SOURCES)
 
 # Any procedural rig number names a source, not only the PROCEDURAL_RIGS listed in SOURCES:
 # a config may train on more random topologies (TrainConfig.procedural_rigs).
-_PROCEDURAL_NAME = re.compile(r"procedural_(creature|object)_(\d{2,})")
+_PROCEDURAL_NAME = re.compile(r"procedural_(creature|object)_(\d+)")
 
 
 def procedural_names(rigs: int) -> tuple[str, ...]:
     """Source names of procedural rigs 0..rigs-1 of each kind (k < 100 with two digits, as in SOURCES)."""
     if rigs < 0:
         raise ValueError(f"procedural rigs must be >= 0, got {rigs}")
-    return tuple(f"procedural_{kind}_{k:02d}" for kind in PROCEDURAL_KINDS for k in range(rigs))
+    return tuple(procedural_source_name(kind, k) for kind in PROCEDURAL_KINDS for k in range(rigs))
 
 
 def source_factory(name: str):
@@ -113,7 +113,7 @@ def source_factory(name: str):
     if name in SOURCES:
         return SOURCES[name]
     m = _PROCEDURAL_NAME.fullmatch(name)
-    if m and f"{int(m[2]):02d}" == m[2]:
+    if m and procedural_source_name(m[1], int(m[2])) == name:      # one spelling per rig
         return partial(procedural_source, m[1], int(m[2]))
     raise KeyError(name)
 
