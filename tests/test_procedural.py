@@ -189,7 +189,8 @@ def test_any_procedural_rig_number_names_a_source_beyond_the_listed_48():
 
 
 def test_procedural_rigs_setting_widens_the_default_training_sources_only():
-    from training.config import load_config, resolve_sources
+    from training.config import TrainConfig, load_config, resolve_sources
+    assert TrainConfig().procedural_rigs == registry.PROCEDURAL_RIGS, "config default drifted from the registry"
     named = [n for n in registry.TRAIN_SOURCES if n not in registry.PROCEDURAL_SOURCES]
     assert resolve_sources([]) == list(registry.TRAIN_SOURCES)
     assert resolve_sources([], registry.PROCEDURAL_RIGS) == list(registry.TRAIN_SOURCES)
