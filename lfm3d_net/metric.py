@@ -36,6 +36,18 @@ DEFAULT_SIZE_PRIORS: dict[str, float] = {
     "mug": 0.12,
     "robot_arm": 0.85,     # largest keypoint extent of posed Panda / iiwa / xArm 6 arms (median)
     "legged_robot": 0.70,  # A1 / Aliengo / Laikago / Mini Cheetah, standing to trotting (median)
+    "fish": 0.30,
+    "insect": 0.03,
+    "reptile": 0.50,       # lizard-sized; a crocodile is ~4 m
+    "bicycle": 1.75,
+    "motorbike": 2.10,
+    "sofa": 2.00,
+    "bus": 12.0,
+    "boat": 8.00,
+    "monitor": 0.70,
+    "laptop": 0.35,
+    "box": 0.50,           # no typical size: set it for your boxes
+    "shoe": 0.28,
 }
 DEFAULT_UNKNOWN_SIZE = 1.0  # metres; used for a category with no prior
 

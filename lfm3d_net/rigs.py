@@ -279,6 +279,31 @@ _make("bird15", "bird",
       [(1, 5), (5, 4), (4, 9), (9, 0), (0, 13), (1, 14), (14, 3), (3, 2), (2, 13), (5, 6),
        (5, 10), (0, 8), (0, 12), (2, 7), (2, 11)],
       fronts=[0, 1] + [0] * 11 + [-1, 0])  # beak front, tail back ("back" here is the dorsal side)
+# Animals beyond mammals and birds (v5): body frame as above (up +y, forward +z, left +x).
+# A fish: the lateral-line body bends side to side; fins by their base points.
+_make("fish14", "fish",
+      ("snout", "left_eye", "right_eye", "left_gill", "right_gill", "left_pectoral_fin",
+       "right_pectoral_fin", "dorsal_fin_start", "dorsal_fin_end", "pelvic_fin", "anal_fin",
+       "tail_base", "tail_fin_top", "tail_fin_bottom"),
+      [(0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6), (1, 7), (2, 7), (3, 9), (4, 9), (7, 8),
+       (9, 10), (8, 11), (10, 11), (11, 12), (11, 13), (12, 13)],
+      fronts=[1, 1, 1] + [0] * 8 + [-1, -1, -1])
+# Six-legged arthropods: head, thorax, abdomen; per leg the knee (femur-tibia joint) and foot.
+_INSECT_LEGS = tuple(f"{pair}_{side}_{part}" for pair in ("front", "middle", "rear")
+                     for side in ("left", "right") for part in ("knee", "foot"))
+_make("insect17", "insect",
+      ("head", "thorax", "abdomen_tip", "left_antenna_tip", "right_antenna_tip") + _INSECT_LEGS,
+      [(0, 1), (1, 2), (0, 3), (0, 4)] + [e for i in range(5, 17, 2) for e in ((1, i), (i, i + 1))],
+      fronts=[1, 0, -1, 1, 1] + [1] * 4 + [0] * 4 + [-1] * 4)
+# Sprawling quadrupeds (lizards, crocodiles, salamanders): limbs leave the body sideways.
+_make("reptile18", "reptile",
+      ("snout", "head", "shoulders", "hips", "tail_middle", "tail_tip",
+       *(f"{end}_{side}_{part}" for end, parts in (("front", ("shoulder", "elbow", "foot")),
+                                                 ("rear", ("hip", "knee", "foot")))
+         for side in ("left", "right") for part in parts)),
+      _chain(0, 1, 2, 3, 4, 5) + [(2, 6), (6, 7), (7, 8), (2, 9), (9, 10), (10, 11),
+                                  (3, 12), (12, 13), (13, 14), (3, 15), (15, 16), (16, 17)],
+      fronts=[1, 1, 0, 0, -1, -1] + [1] * 6 + [-1] * 6)
 
 # Rigid objects. Object frame: up +y, front +z, so the object's left is +x (like a person
 # facing +z) -> side -1.
@@ -315,6 +340,63 @@ _make("mug8", "mug",
        "handle_top", "handle_bottom"),
       [(0, 1), (0, 2), (0, 3), (1, 4), (2, 5), (3, 4), (3, 5), (1, 6), (2, 6), (6, 7),
        (4, 7), (5, 7)])
+# v5 objects: PASCAL3D+ / Objectron categories. Wheels are hub ends, left and right.
+_make("bicycle11", "bicycle",
+      ("wheel_front_left", "wheel_front_right", "wheel_rear_left", "wheel_rear_right",
+       "handle_left", "handle_right", "pedal_left", "pedal_right", "head_tube", "seat_front",
+       "seat_back"),
+      [(0, 1), (2, 3), (0, 8), (1, 8), (4, 8), (5, 8), (4, 5), (8, 9), (9, 10), (6, 7),
+       (6, 10), (7, 10), (2, 6), (3, 7), (2, 10), (3, 10)],
+      fronts=[1, 1, -1, -1, 1, 1, 0, 0, 1, 0, -1])
+_make("motorbike10", "motorbike",
+      ("wheel_front_left", "wheel_front_right", "wheel_rear_left", "wheel_rear_right",
+       "handle_left", "handle_right", "headlight", "head_tube", "seat_front", "seat_back"),
+      [(0, 1), (2, 3), (0, 7), (1, 7), (4, 7), (5, 7), (4, 5), (6, 7), (7, 8), (8, 9), (2, 9),
+       (3, 9), (0, 6), (1, 6)],
+      fronts=[1, 1, -1, -1, 1, 1, 1, 1, 0, -1])
+_make("sofa12", "sofa",
+      ("base_front_left", "base_front_right", "base_back_left", "base_back_right",
+       "seat_front_left", "seat_front_right", "seat_back_left", "seat_back_right",
+       "back_top_left", "back_top_right", "arm_front_left", "arm_front_right"),
+      [(0, 1), (2, 3), (0, 2), (1, 3), (0, 4), (1, 5), (4, 5), (6, 7), (4, 6), (5, 7), (2, 8),
+       (3, 9), (6, 8), (7, 9), (8, 9), (0, 10), (1, 11), (10, 8), (11, 9)])
+# Buses and trucks: the body's corners and the wheels (hub ends at the body sides).
+_BUS_CORNERS = tuple(f"body_{fr}_{tb}_{side}" for fr in ("front", "rear")
+                     for tb in ("top", "bottom") for side in ("left", "right"))
+_BOX_EDGES = [(0, 1), (2, 3), (4, 5), (6, 7), (0, 2), (1, 3), (4, 6), (5, 7), (0, 4), (1, 5),
+              (2, 6), (3, 7)]            # corners ordered (front, rear) x (top, bottom) x (left, right)
+_make("bus12", "bus",
+      _BUS_CORNERS + ("wheel_front_left", "wheel_front_right", "wheel_rear_left", "wheel_rear_right"),
+      _BOX_EDGES + [(2, 8), (3, 9), (6, 10), (7, 11), (8, 9), (10, 11)])
+_make("boat8", "boat",
+      ("bow", "bow_keel", "gunwale_left", "gunwale_right", "stern_left", "stern_right",
+       "stern_keel", "top"),
+      [(0, 1), (0, 2), (0, 3), (2, 4), (3, 5), (4, 5), (4, 6), (5, 6), (1, 6), (2, 7), (3, 7)],
+      fronts=[1, 1, 0, 0, -1, -1, -1, 0])
+# TV / monitor: the screen faces +z; its stand is behind it.
+_make("monitor8", "monitor",
+      ("screen_top_left", "screen_top_right", "screen_bottom_left", "screen_bottom_right",
+       "stand_top", "stand_bottom", "base_front", "base_back"),
+      [(0, 1), (2, 3), (0, 2), (1, 3), (2, 4), (3, 4), (4, 5), (5, 6), (5, 7)],
+      fronts=[1, 1, 1, 1, -1, 0, 1, -1])
+# A laptop opens about its hinge; the screen's top edge is its back when open.
+_make("laptop6", "laptop",
+      ("base_front_left", "base_front_right", "hinge_left", "hinge_right", "screen_top_left",
+       "screen_top_right"),
+      [(0, 1), (0, 2), (1, 3), (2, 3), (2, 4), (3, 5), (4, 5)],
+      fronts=[1, 1, -1, -1, -1, -1])
+# A 3D bounding box as Objectron-style detectors give it: the centre and 8 corners, with the
+# object's front face at +z (any boxy object: cereal box, book, cabinet, fridge, parcel).
+_make("box9", "box",
+      ("centre",) + tuple(f"{fb}_{tb}_{side}" for fb in ("front", "back")
+                          for tb in ("top", "bottom") for side in ("left", "right")),
+      [(a + 1, b + 1) for a, b in _BOX_EDGES])
+# One shoe: the sole's widest points at the ball of the foot are its left and right.
+_make("shoe7", "shoe",
+      ("toe_tip", "heel_bottom", "ball_left", "ball_right", "instep", "collar_front",
+       "collar_back"),
+      [(0, 2), (0, 3), (2, 1), (3, 1), (0, 4), (4, 5), (5, 6), (6, 1), (2, 4), (3, 4)],
+      fronts=[1, -1, 0, 0, 1, 0, -1])
 
 # Robots (joint centres of their URDFs, as robot keypoint detectors such as DREAM predict
 # them; training/data/robots.py poses them). Arms have no left/right or front/back.

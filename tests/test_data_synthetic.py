@@ -5,15 +5,20 @@ import pytest
 from lfm3d_net.rigs import get_rig
 from training.data import registry
 from training.data.face import FaceSource, load_mean_face
-from training.data.synthetic_animals import generate_birds, generate_quadrupeds
+from training.data.synthetic_animals import (WILD_SPECIES, generate_birds, generate_fish, generate_insects,
+                                             generate_quadrupeds, generate_reptiles, generate_wild_quadrupeds)
 from training.data.synthetic_hand import FLEX_MAX, bend_angles, generate_hands
 from training.data.synthetic_human import HumanVariantSource
 from training.data.synthetic_objects import OBJECTS, object_source
 
 from conftest import requires_shared_data
 
-SYNTHETIC = ["hand21_synthetic", "quadruped17_synthetic", "bird15_synthetic",
+SYNTHETIC = ["hand21_synthetic", "quadruped17_synthetic", "bird15_synthetic", "quadruped17_wild",
+             "fish14_synthetic", "insect17_synthetic", "reptile18_synthetic",
              pytest.param("face68_synthetic", marks=requires_shared_data)] + [f"{r}_synthetic" for r in OBJECTS]
+ANIMALS = [("quadruped17", generate_quadrupeds), ("quadruped17", generate_wild_quadrupeds),
+           ("bird15", generate_birds), ("fish14", generate_fish), ("insect17", generate_insects),
+           ("reptile18", generate_reptiles)]
 
 
 @pytest.mark.parametrize("name", SYNTHETIC)
@@ -88,10 +93,56 @@ def test_wholebody_hands_start_at_the_wrists():
     np.testing.assert_allclose(p[:, 112], p[:, 10], atol=1e-5)
 
 
-def test_animals_are_fast_and_finite():
-    rng = np.random.default_rng(0)
-    assert np.isfinite(generate_quadrupeds(2000, rng)).all()
-    assert np.isfinite(generate_birds(2000, rng)).all()
+@pytest.mark.parametrize("rig, fn", ANIMALS)
+def test_animals_are_finite_and_not_degenerate(rig, fn):
+    p = fn(2000, np.random.default_rng(0))
+    assert p.shape == (2000, get_rig(rig).n, 3) and np.isfinite(p).all()
+    d = np.linalg.norm(p[:, :, None] - p[:, None], axis=-1) + np.eye(p.shape[1]) * 1e9
+    extent = np.ptp(p, axis=1).max(-1)
+    assert (d.min(axis=(1, 2)) > 1e-4 * extent).mean() > 0.99, "keypoints on top of each other"
+
+
+def test_quadruped_data_is_unchanged_by_the_wild_modes():
+    """generate_quadrupeds shares its code with the wild species: its draws (the v1-v4
+    training data) must not move. Values recorded from the generator before the change."""
+    p = generate_quadrupeds(3000, np.random.default_rng(5))
+    np.testing.assert_allclose(p[0, :3], [[-0.27098, 2.04558, 1.72566], [-0.51922, 2.04558, 1.60887],
+                                          [-0.54011, 1.88499, 1.97547]], atol=1e-5)
+    np.testing.assert_allclose(p[1234, 7], [0.12846, 0.12462, 0.19491], atol=1e-5)
+
+
+def test_wild_quadrupeds_lie_graze_and_span_mouse_to_giraffe():
+    p = generate_wild_quadrupeds(4000, np.random.default_rng(0))
+    leg = np.linalg.norm(p[:, 5] - p[:, 6], axis=-1) + np.linalg.norm(p[:, 6] - p[:, 7], axis=-1)
+    shoulder = p[:, 5, 1] - np.minimum(p[:, 7, 1], p[:, 13, 1])     # shoulder above the lowest paw
+    assert (shoulder < 0.5 * leg).mean() > 0.08, "some lie down (shoulders low over their paws)"
+    assert (p[:, 2, 1] < p[:, 5, 1] - 0.3 * leg).mean() > 0.08, "some graze (nose well below the shoulders)"
+    size = np.ptp(p, axis=1).max(-1)
+    assert size.min() < 0.3 < 3.0 < size.max()
+    assert len(WILD_SPECIES) >= 8
+
+
+def test_fish_bend_both_ways_and_fins_come_in_pairs():
+    p = generate_fish(2000, np.random.default_rng(0))
+    tail_x = p[:, 11, 0] / np.ptp(p[..., 2], axis=1)                 # tail base offset / length
+    assert (tail_x > 0.05).mean() > 0.1 and (tail_x < -0.05).mean() > 0.1
+    assert (p[:, 12, 1] > p[:, 11, 1]).all() and (p[:, 13, 1] < p[:, 11, 1]).all()   # tail fin lobes
+    assert (p[:, 7, 1] > p[:, 9, 1]).all()                           # dorsal above pelvic
+
+
+def test_insects_and_reptiles_keep_left_limbs_on_the_left():
+    """Sprawled legs never cross the midline: every side -1 point at +x, +1 at -x."""
+    for rig, fn in (("insect17", generate_insects), ("reptile18", generate_reptiles)):
+        p = fn(2000, np.random.default_rng(1))
+        s = get_rig(rig).side_array()
+        assert (p[:, s == -1, 0] > 0).all() and (p[:, s == 1, 0] < 0).all(), rig
+
+
+def test_reptile_limbs_sprawl_sideways():
+    p = generate_reptiles(2000, np.random.default_rng(2))
+    root, elbow = p[:, 6], p[:, 7]                                   # front-left shoulder, elbow
+    out = np.abs(elbow[:, 0] - root[:, 0])
+    assert np.median(out) > 0.5 * np.median(np.linalg.norm(elbow - root, axis=-1))
 
 
 def test_registry_holds_out_categories_and_a_rig():
@@ -104,6 +155,17 @@ def test_registry_holds_out_categories_and_a_rig():
     assert set(info) == set(registry.SOURCES)
 
 
+def test_source_sets_keep_an_old_config_on_its_data():
+    v4 = registry.train_sources(1000, "v4")
+    assert "franka_panda_urdf" in v4 and "fish14_synthetic" not in v4 and "sofa12_synthetic" not in v4
+    assert sum(n.startswith("procedural_") for n in v4) == 2000
+    assert set(registry.SOURCE_SETS["v2"]) < set(registry.SOURCE_SETS["v4"]) < set(registry.TRAIN_SOURCES)
+    every = registry.train_sources(None)
+    assert {"fish14_synthetic", "quadruped17_wild", "box9_synthetic"} <= set(every)
+    with pytest.raises(ValueError, match="unknown source_set 'v9'"):
+        registry.train_sources(None, "v9")
+
+
 @pytest.mark.parametrize("rig", list(OBJECTS))
 def test_object_sides_match_geometry(rig):
     """Points the rig calls left (-1) lie at +x, right (+1) at -x (object frame)."""
@@ -113,7 +175,36 @@ def test_object_sides_match_geometry(rig):
         assert (p[:, s == -1, 0] > 0).all() and (p[:, s == 1, 0] < 0).all()
 
 
-@pytest.mark.parametrize("rig, fn", [("quadruped17", generate_quadrupeds), ("bird15", generate_birds)])
+@pytest.mark.parametrize("rig", [r for r in OBJECTS if get_rig(r).front_array().any()])
+def test_object_fronts_match_geometry(rig):
+    """Points the rig calls front (+1) lie ahead (+z) of its back (-1) points, on average."""
+    p = object_source(rig, count=200).poses("train")
+    f = get_rig(rig).front_array()
+    assert (p[:, f == 1, 2].mean(1) > p[:, f == -1, 2].mean(1)).mean() > 0.97
+
+
+def test_steering_turns_handlebar_and_front_wheel_together():
+    from training.data.synthetic_objects import generate_bicycles, generate_motorbikes
+    for fn in (generate_bicycles, generate_motorbikes):
+        p = fn(2000, np.random.default_rng(0))
+        hub, bar = p[:, 0] - p[:, 1], p[:, 4] - p[:, 5]                # left minus right ends
+        yaw = lambda v: np.arctan2(-v[:, 2], v[:, 0])  # noqa: E731  (0 = straight ahead)
+        assert np.abs(yaw(hub)).max() > 0.3                          # it does steer
+        np.testing.assert_allclose(yaw(hub), yaw(bar), atol=0.08)     # both about one axis
+        if fn is generate_bicycles:                                  # cranks: pedals opposite
+            np.testing.assert_allclose((p[:, 6] + p[:, 7])[:, 0], 0, atol=0.05)
+
+
+def test_laptop_lids_open_within_limits():
+    from training.data.synthetic_objects import generate_laptops
+    p = generate_laptops(2000, np.random.default_rng(0))
+    base, lid = p[:, 0] - p[:, 2], p[:, 4] - p[:, 2]                 # from the left hinge
+    cos = (base * lid).sum(-1) / np.linalg.norm(base, axis=-1) / np.linalg.norm(lid, axis=-1)
+    angle = np.degrees(np.arccos(np.clip(cos, -1, 1)))
+    assert angle.min() > 35 and angle.max() < 145 and np.ptp(angle) > 80
+
+
+@pytest.mark.parametrize("rig, fn", [(r, f) for r, f in ANIMALS if r not in ("insect17", "reptile18")])
 def test_animal_left_points_lie_on_the_left_on_average(rig, fn):
     """Body frame: the animal's left is +x, so side -1 points have larger mean x than side +1."""
     p = fn(500, np.random.default_rng(0))

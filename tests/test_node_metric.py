@@ -70,3 +70,9 @@ def test_size_prior_lookup_is_case_insensitive_with_default():
     assert metric.size_prior("hand", {"hand": 0.2}) == 0.2
     with pytest.raises(ValueError, match="size prior"):
         metric.size_prior("hand", {"hand": -1.0})
+
+
+def test_every_builtin_category_has_a_size_prior():
+    from lfm3d_net.rigs import BUILTIN_RIGS, get_rig
+    missing = sorted({get_rig(r).category for r in BUILTIN_RIGS} - set(metric.DEFAULT_SIZE_PRIORS))
+    assert not missing, f"categories without a size prior (metric.DEFAULT_SIZE_PRIORS, config/lift.yaml): {missing}"

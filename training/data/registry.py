@@ -24,7 +24,8 @@ from training.data.mocap_npz import DEFAULT_DATA_DIR, MocapNpzSource
 from training.data.procedural import KINDS as PROCEDURAL_KINDS, category as procedural_category
 from training.data.procedural import procedural_source, rig_name, source_name as procedural_source_name
 from training.data.robots import ARMS, arm_source, legged_source
-from training.data.synthetic_animals import bird_source, quadruped_source
+from training.data.synthetic_animals import (bird_source, fish_source, insect_source, quadruped_source,
+                                             reptile_source, wild_quadruped_source)
 from training.data.synthetic_hand import hand_source
 from training.data.synthetic_human import HumanVariantSource
 from training.data.synthetic_objects import OBJECTS, object_source
@@ -68,6 +69,10 @@ SOURCES = {
     "quadruped17_synthetic": quadruped_source,
     "bird15_synthetic": bird_source,
     **{f"{r}_synthetic": partial(object_source, r) for r in OBJECTS},
+    "quadruped17_wild": wild_quadruped_source,
+    "fish14_synthetic": fish_source,
+    "insect17_synthetic": insect_source,
+    "reptile18_synthetic": reptile_source,
     **{f"{r}_urdf": partial(arm_source, r) for r in ARMS},
     "legged_robot17_urdf": legged_source,
     # file-free; the rig is registered when the source is built
@@ -86,6 +91,8 @@ SOURCE_INFO = {
     "hand21_synthetic": ("hand", "hand21"), "quadruped17_synthetic": ("quadruped", "quadruped17"),
     "bird15_synthetic": ("bird", "bird15"),
     **{f"{r}_synthetic": (c, r) for r, (c, _) in OBJECTS.items()},
+    "quadruped17_wild": ("quadruped", "quadruped17"), "fish14_synthetic": ("fish", "fish14"),
+    "insect17_synthetic": ("insect", "insect17"), "reptile18_synthetic": ("reptile", "reptile18"),
     **{f"{r}_urdf": ("robot_arm", r) for r in ARMS}, "legged_robot17_urdf": ("legged_robot", "legged_robot17"),
     **{n: (procedural_category(kind), rig_name(kind, k)) for n, (kind, k) in _PROCEDURAL.items()},
 }
@@ -94,6 +101,17 @@ HELD_OUT_RIGS = ("panoptic15", "xarm6")
 HELD_OUT_SOURCES = tuple(n for n, (c, r) in SOURCE_INFO.items()
                          if c in HELD_OUT_CATEGORIES or r in HELD_OUT_RIGS)
 TRAIN_SOURCES = tuple(n for n in SOURCES if n not in HELD_OUT_SOURCES)
+
+# The named training sources of earlier data generations, so that a config keeps its data
+# when sources are added (TrainConfig.source_set; procedural rigs come on top as before).
+# v2/v3: people, face, hand, quadruped and five objects; v4 added the robots; "" = all
+# of TRAIN_SOURCES (v5 added more animals, objects and wild quadrupeds).
+_V2_NAMED = ("cmu_mocap_mocap26", "cmu_mocap_coco17", "cmu_mocap_h36m17", "human_variants_coco17",
+             "human_variants_h36m17", "human_variants_coco_wholebody133", "deepmimic",
+             "face68_synthetic", "hand21_synthetic", "quadruped17_synthetic", "chair10_synthetic",
+             "table8_synthetic", "car12_synthetic", "aircraft10_synthetic", "bottle8_synthetic")
+SOURCE_SETS = {"v2": _V2_NAMED,
+               "v4": _V2_NAMED + ("franka_panda_urdf", "kuka_iiwa_urdf", "legged_robot17_urdf")}
 
 # Any procedural rig number names a source, not only the PROCEDURAL_RIGS listed in SOURCES:
 # a config may train on more random topologies (TrainConfig.procedural_rigs).
@@ -127,8 +145,12 @@ def is_source(name: str) -> bool:
     return True
 
 
-def train_sources(procedural_rigs: int | None = None) -> tuple[str, ...]:
-    """TRAIN_SOURCES with `procedural_rigs` procedural rigs per kind (None: PROCEDURAL_RIGS)."""
+def train_sources(procedural_rigs: int | None = None, source_set: str = "") -> tuple[str, ...]:
+    """TRAIN_SOURCES with `procedural_rigs` procedural rigs per kind (None: PROCEDURAL_RIGS);
+    with a `source_set` of SOURCE_SETS, only that generation's named sources."""
+    if source_set and source_set not in SOURCE_SETS:
+        raise ValueError(f"unknown source_set {source_set!r}; known: {sorted(SOURCE_SETS)} or '' (all)")
+    named = SOURCE_SETS[source_set] if source_set else tuple(n for n in TRAIN_SOURCES if n not in PROCEDURAL_SOURCES)
     if procedural_rigs is None:
-        return TRAIN_SOURCES
-    return tuple(n for n in TRAIN_SOURCES if n not in PROCEDURAL_SOURCES) + procedural_names(procedural_rigs)
+        return named + PROCEDURAL_SOURCES
+    return named + procedural_names(procedural_rigs)
