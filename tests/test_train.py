@@ -118,9 +118,23 @@ def test_init_from_starts_from_saved_weights(tmp_path):
 @pytest.mark.parametrize("path", sorted(Path("training/configs").glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_shipped_config_loads_with_known_sources_and_weight_patterns(path):
     import fnmatch
-    from training.config import build_model, load_config, resolve_sources
+    from training.config import build_model, load_config, resolve_sources, training_sources
     cfg = load_config(path)
-    names = resolve_sources(cfg.sources)
+    names = training_sources(cfg)
     for pattern in cfg.weights:
         assert any(fnmatch.fnmatch(n, pattern) for n in names), f"{path}: weight {pattern!r} matches no source"
+    everything = resolve_sources(cfg.sources, cfg.procedural_rigs, cfg.source_set)
+    for pattern in cfg.exclude:
+        assert any(fnmatch.fnmatch(n, pattern) for n in everything), f"{path}: exclude {pattern!r} matches no source"
     assert sum(p.numel() for p in build_model(cfg).parameters()) > 0
+
+
+def test_exclude_takes_sources_out_of_training_and_validation(tmp_path):
+    from training.config import TrainConfig, training_sources
+    from training.train import make_val_set
+    cfg = TrainConfig(sources=["hand21_synthetic", "fish14_synthetic", "sofa12_synthetic"],
+                      exclude=["fish*"], val_batches=1, val_batch_size=4)
+    assert training_sources(cfg) == ["hand21_synthetic", "sofa12_synthetic"]
+    assert set(make_val_set(cfg, torch.device("cpu"))) == {"hand21_synthetic", "sofa12_synthetic"}
+    with pytest.raises(ValueError, match="removes every training source"):
+        training_sources(TrainConfig(sources=["hand21_synthetic"], exclude=["*"]))

@@ -36,6 +36,10 @@ class TrainConfig:
     sources: list = _f([], "training source names from training.data.registry.SOURCES; empty = TRAIN_SOURCES")
     procedural_rigs: int = _f(48, "random procedural rigs per kind in the default sources (sources: []); the "
                               "registry lists 48 (rigs 0-47), more add rigs 48.. (each a fixed topology seeded by its number)")
+    source_set: str = _f("", "with sources: [], the named sources of an earlier data generation (registry."
+                         "SOURCE_SETS: v2, v4) instead of all of TRAIN_SOURCES, so an old config keeps its data")
+    exclude: list = _f([], "source names or glob patterns taken out of the training sources (a held-out arm); "
+                       "they are then unseen in evaluation too")
     weights: dict = _f({}, "per-source sampling weight: name or glob pattern (procedural_*) -> weight; an exact "
                        "name wins over patterns, the first matching pattern over the default 1.0")
     val_sources: list = _f([], "validation source names; empty = the training sources that are in "
@@ -173,15 +177,26 @@ def build_model(cfg: TrainConfig):
     return LFM3D(preset(cfg.model_preset, **cfg.model))
 
 
-def resolve_sources(names: list | None, procedural_rigs: int | None = None) -> list[str]:
-    """Source names, checked against the data registry; empty = ``TRAIN_SOURCES`` with
-    ``procedural_rigs`` procedural rigs per kind (None = the registry's PROCEDURAL_RIGS)."""
+def resolve_sources(names: list | None, procedural_rigs: int | None = None, source_set: str = "") -> list[str]:
+    """Source names, checked against the data registry; empty = ``TRAIN_SOURCES`` (or the
+    named sources of ``source_set``) with ``procedural_rigs`` procedural rigs per kind
+    (None = the registry's PROCEDURAL_RIGS)."""
     from training.data import registry
-    names = list(names) if names else list(registry.train_sources(procedural_rigs))
+    names = list(names) if names else list(registry.train_sources(procedural_rigs, source_set))
     unknown = [n for n in names if not registry.is_source(n)]
     if unknown:
         raise ValueError(f"unknown data source(s) {unknown}; known: {sorted(registry.SOURCES)}")
     return names
+
+
+def training_sources(cfg: TrainConfig) -> list[str]:
+    """The training source names of ``cfg``: ``sources`` (or the default set: ``source_set``,
+    ``procedural_rigs``) without those matching ``exclude``."""
+    names = resolve_sources(cfg.sources, cfg.procedural_rigs, cfg.source_set)
+    kept = [n for n in names if not any(fnmatch.fnmatchcase(n, pat) for pat in cfg.exclude)]
+    if not kept:
+        raise ValueError(f"exclude {cfg.exclude} removes every training source")
+    return kept
 
 
 def view_config(cfg: TrainConfig):

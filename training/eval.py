@@ -29,7 +29,7 @@ import numpy as np
 import yaml
 import torch
 
-from training.config import TrainConfig, build_mixture, make_source, resolve_sources
+from training.config import TrainConfig, build_mixture, make_source, training_sources
 
 MM_CATEGORIES = ("person",)  # 3D data in metres -> also report millimetres
 DEFAULT_PERSPECTIVE_FIELD = "p_perspective"  # ViewConfig: probability of a perspective camera
@@ -276,7 +276,7 @@ def evaluate(args) -> str:
         cfg.data_dir = args.data_dir
     train_views = dict(cfg.views)  # what 3D-LFM was trained on; the baselines get the same
     cfg.views = {**cfg.views, **view_overrides(args)}
-    train_names = extra.get("train_sources") or resolve_sources(cfg.sources, cfg.procedural_rigs)
+    train_names = extra.get("train_sources") or training_sources(cfg)
     names = args.sources or sorted(registry.REPORT_SOURCES)
     info = {n: {"category": (s := make_source(n, cfg)).category, "rig": s.rig} for n in set(names) | set(train_names)}
     md = [f"# 3D-LFM evaluation\n\ncheckpoint `{args.checkpoint}` (step {extra.get('step', '?')}, "

@@ -27,7 +27,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from training.config import TrainConfig, add_config_args, config_from_namespace
-from training.config import build_mixture, build_model, resolve_sources
+from training.config import build_mixture, build_model, resolve_sources, training_sources
 
 CSV_FIELDS = ["step", "loss", "lr", "val_loss", "val_mpjpe_pct", "val_pa_mpjpe_pct",
               "samples_per_s", "elapsed_s"]
@@ -74,7 +74,7 @@ def _sync(values: list[float], d: Dist, device: torch.device) -> list[float]:
 def make_val_set(cfg: TrainConfig, device: torch.device) -> dict[str, list[dict]]:
     """Fixed, seeded validation batches per source (real data: held-out clips/subjects)."""
     from training.data.registry import REPORT_SOURCES
-    names = resolve_sources(cfg.val_sources or cfg.sources, cfg.procedural_rigs)
+    names = resolve_sources(cfg.val_sources) if cfg.val_sources else training_sources(cfg)
     if not cfg.val_sources:  # not every procedural rig: the report subset of the training sources
         names = [n for n in names if n in REPORT_SOURCES] or names
     val = {}
@@ -119,7 +119,7 @@ def save(stem: Path, model: torch.nn.Module, cfg: TrainConfig, step: int, extra:
     """Weights + JSON metadata via training.checkpoint; with an optimizer also ``stem.optim.pt``."""
     from training.checkpoint import save_checkpoint, save_optimizer
     meta = {"step": step, "train_config": cfg.to_dict(),
-            "train_sources": resolve_sources(cfg.sources, cfg.procedural_rigs), **extra}
+            "train_sources": training_sources(cfg), **extra}
     save_checkpoint(stem, model, meta)
     if optimizer is not None:
         save_optimizer(stem, {"optimizer": optimizer.state_dict(), "plateau": plateau.state_dict(),
@@ -182,7 +182,7 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
     if d.world_size > 1:
         model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
-    mixture = build_mixture(resolve_sources(cfg.sources, cfg.procedural_rigs), cfg.weights, "train", cfg)
+    mixture = build_mixture(training_sources(cfg), cfg.weights, "train", cfg)
     # Each rank draws different data; resuming shifts the stream so batches are not repeated.
     gen = torch.Generator(device="cpu").manual_seed(cfg.seed + 1000 * d.rank + 7919 * step)
     val = make_val_set(cfg, device) if d.main else {}
