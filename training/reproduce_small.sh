@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Reproduce the shipped CPU-default model (lfm3d_net/models/lfm3d_small.*, v3) on one GPU.
-# Exactly the stages that made it (H100, 2026-11-23): v1 = three stages on the named sources
-# (~19 min), then v2 = four more with the procedural rigs mixed in (configs/small_curriculum.yaml,
-# ~33 min), then v3 = three more with the per-keypoint front input (configs/small_fronts.yaml,
-# ~27 min), then export and the evals. Each stage fits a 10-minute GPU call.
+# Reproduce the shipped CPU-default model (lfm3d_net/models/lfm3d_small.*, v5) on one GPU.
+# Exactly the stages that made it: v1 = three stages on the named sources (~19 min), then
+# v2 = four more with the procedural rigs mixed in (configs/small_curriculum.yaml, ~33 min),
+# then v3 = three more with the per-keypoint front input (configs/small_fronts.yaml, ~27 min),
+# v4 = two more with the robots and 1,000 procedural rigs per kind (~17 min; v1-v4 on an
+# H100, 2026-11-23), v5 = three more with 13 more named sources (~23 min, H200, 2026-12-02),
+# then the export. Each stage fits a 10-minute GPU call. The evaluation commands (CPU) are in
+# training/results/small_v5/README.md.
 #
 #   bash training/reproduce_small.sh [DATA_DIR]   # DATA_DIR: the shared npz files (+ deepmimic_motions/)
 set -euo pipefail
@@ -42,5 +45,15 @@ FINAL=3 $V3 export
 V4="bash training/reproduce.sh small_robots_diverse $DATA"
 MINUTES=8.5 $V4 1
 MINUTES=8.08 LR2=1.5e-4 $V4 2
-$V4 export eval
-echo "copy runs/small_robots_diverse_s2/{lfm3d_small_robots_diverse.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
+$V4 export
+# v5: continue v4 (runs/small_robots_diverse_s2/best, the config's init_from) with 13 more named
+# sources (fish, insects, reptiles, wild quadrupeds, bicycle, motorbike, sofa, bus, boat,
+# monitor, laptop, box, shoe). Stages 1-2 ran side by side with arm H,
+# configs/small_v5_holdout.yaml (four of the new categories held out); stage 3 alone
+# (training/results/small_v5/README.md).
+V5="bash training/reproduce.sh small_v5 $DATA"
+MINUTES=8.0 $V5 1
+MINUTES=7.6 LR2=1.5e-4 $V5 2
+MINUTES=7.4 LR3=1.0e-4 $V5 3
+FINAL=3 $V5 export
+echo "copy runs/small_v5_s3/{lfm3d_small_v5.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
