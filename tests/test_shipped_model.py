@@ -4,7 +4,6 @@ flat z = 0 floor. Guards the shipped files, the rig registry and the runtime tog
 full tables are in lfm3d_net/models/MODEL_CARD.md."""
 import numpy as np
 import pytest
-import torch
 
 from conftest import requires_shared_data
 from lfm3d_net import Lifter
@@ -33,8 +32,7 @@ def _lift_clean(lifter, source):
     b = draw(source, SAMPLES, cfg, seed=0, device="cpu", views=CLEAN_VIEWS, batch_size=SAMPLES)[0]
     kp, mask = b["keypoints"].numpy(), b["mask"].numpy().astype(bool)
     target = b["target"].double().numpy()
-    with torch.no_grad():
-        res = lifter.lift(kp, mask=mask, rig=b["rig"])
+    res = lifter.lift(kp, mask=mask, rig=b["rig"])
     units = float(np.mean(np.asarray(pa_mpjpe(res.points.astype(np.float64), target, mask))))
     return _pa_pct(res.points.astype(np.float64), target, mask), _pa_pct(flat_lift(kp, mask), target, mask), units
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from training.data.base import GeneratorSource
+from training.data.synthetic_objects import _log_u
 
 # species: body length, shoulder height, body width, neck length, head length (metres)
 SPECIES = np.array([[0.70, 0.55, 0.22, 0.25, 0.22],    # dog
@@ -45,6 +46,11 @@ def _rot_x(a):
 def _rot_y(a):
     c, s, o, i = np.cos(a), np.sin(a), np.zeros_like(a), np.ones_like(a)
     return np.stack([c, o, s, o, i, o, -s, o, c], -1).reshape(a.shape + (3, 3))
+
+
+def _forward(yaw, pitch):
+    """Unit directions (..., 3) at heading `yaw` (0 = +z, positive towards +x) and `pitch` up."""
+    return np.stack([np.sin(yaw) * np.cos(pitch), np.sin(pitch), np.cos(yaw) * np.cos(pitch)], -1)
 
 
 def _leg(top, length, swing, bend, sign):
@@ -99,11 +105,11 @@ def _quadrupeds(m: int, rng: np.random.Generator, species: np.ndarray, mode_p) -
     graze = mode == GRAZE
     if graze.any():                                                  # neck down to the ground
         pitch[graze] = rng.uniform(-1.1, -0.4, graze.sum())
-    ndir = np.stack([np.sin(yaw) * np.cos(pitch), np.sin(pitch), np.cos(yaw) * np.cos(pitch)], -1)
+    ndir = _forward(yaw, pitch)
     head = neck_base + NL[:, None] * ndir
     hpitch = pitch - rng.uniform(0.6, 1.4, m)                         # head points down-forward
     hpitch[graze] = np.maximum(hpitch[graze], -1.5)                   # not past vertical
-    hdir = np.stack([np.sin(yaw) * np.cos(hpitch), np.sin(hpitch), np.cos(yaw) * np.cos(hpitch)], -1)
+    hdir = _forward(yaw, hpitch)
     nose = head + HL[:, None] * hdir
     lat = np.stack([np.cos(yaw), z, -np.sin(yaw)], -1)                # animal's left, head frame
     eyes = head + 0.35 * HL[:, None] * hdir + 0.1 * HL[:, None] * np.stack([z, np.ones(m), z], -1)
@@ -223,7 +229,7 @@ def generate_fish(m: int, rng: np.random.Generator) -> np.ndarray:
     """(m, 14, 3) fish (fish14 order), body frame: snout at the origin pointing +z, the
     body bending side to side (a swimming wave plus a turn); eel-like to deep-bodied."""
     S = 41
-    L = np.exp(rng.uniform(np.log(0.05), np.log(1.5), m))           # snout to tail fin edge
+    L = _log_u(rng, m, 0.05, 1.5)                                    # snout to tail fin edge
     depth, width = L * rng.uniform(0.12, 0.5, m), L * rng.uniform(0.06, 0.18, m)
     s = np.linspace(0, 1, S)[None]
     amp, turn = rng.uniform(0, 0.5, (m, 1)), rng.normal(0, 0.5, (m, 1))
@@ -266,7 +272,7 @@ def generate_insects(m: int, rng: np.random.Generator) -> np.ndarray:
     """(m, 17, 3) six-legged arthropods (insect17 order): ants, beetles, cockroaches, stick
     insects; thorax at the origin. Tripod gait (front and rear leg of one side with the
     middle leg of the other), sprawled legs, antennae anywhere ahead."""
-    size = np.exp(rng.uniform(np.log(0.005), np.log(0.08), m))
+    size = _log_u(rng, m, 0.005, 0.08)
     one = np.ones(m)
     head = np.stack([0 * one, rng.uniform(-0.05, 0.1, m), rng.uniform(0.15, 0.3, m)], -1)
     abdomen = np.stack([0 * one, rng.uniform(-0.15, 0.2, m), -rng.uniform(0.35, 0.9, m)], -1)
@@ -295,19 +301,18 @@ def generate_reptiles(m: int, rng: np.random.Generator) -> np.ndarray:
     salamanders; shoulders at the origin, trunk along -z. The neck and tail bend sideways,
     upper limbs leave the body sideways (sprawl) or somewhat below it (a crocodile's high
     walk), lower limbs reach down; diagonal pairs step together."""
-    size = np.exp(rng.uniform(np.log(0.05), np.log(2.0), m))        # shoulders to hips
+    size = _log_u(rng, m, 0.05, 2.0)                                 # shoulders to hips
     one = np.ones(m)
-    fwd = lambda a, p: np.stack([np.sin(a) * np.cos(p), np.sin(p), np.cos(a) * np.cos(p)], -1)  # noqa: E731
     bend = rng.normal(0, 0.3, (m, 3))                                # neck, tail root, tail middle
     shoulders = np.zeros((m, 3))
-    hips = shoulders - fwd(0 * one, rng.uniform(-0.1, 0.1, m))
-    head = shoulders + rng.uniform(0.1, 0.35, m)[:, None] * fwd(bend[:, 0], rng.uniform(-0.1, 0.5, m))
-    snout = head + rng.uniform(0.15, 0.35, m)[:, None] * fwd(bend[:, 0] + rng.normal(0, 0.3, m),
+    hips = shoulders - _forward(0 * one, rng.uniform(-0.1, 0.1, m))
+    head = shoulders + rng.uniform(0.1, 0.35, m)[:, None] * _forward(bend[:, 0], rng.uniform(-0.1, 0.5, m))
+    snout = head + rng.uniform(0.15, 0.35, m)[:, None] * _forward(bend[:, 0] + rng.normal(0, 0.3, m),
                                                              rng.uniform(-0.3, 0.3, m))
     tail = rng.uniform(0.8, 2.5, m) / 2
     droop = rng.uniform(-0.1, 0.3, m)
-    tail_mid = hips - tail[:, None] * fwd(-bend[:, 1], -droop)
-    tail_tip = tail_mid - tail[:, None] * fwd(-bend[:, 1] - 1.5 * bend[:, 2], -1.5 * droop)
+    tail_mid = hips - tail[:, None] * _forward(-bend[:, 1], -droop)
+    tail_tip = tail_mid - tail[:, None] * _forward(-bend[:, 1] - 1.5 * bend[:, 2], -1.5 * droop)
     pts = [snout, head, shoulders, hips, tail_mid, tail_tip]
     width, upper = rng.uniform(0.12, 0.2, m), rng.uniform(0.15, 0.35, m)
     high = rng.uniform(0, 1, m) < 0.3                                 # high walk: limbs under

@@ -113,11 +113,11 @@ def _about_axis(p, origin, axis, angle):
     return origin[:, None] + v * c + np.cross(a, v) * s + a * (v * a).sum(-1, keepdims=True) * (1 - c)
 
 
-def _steer(points, hub, rake, m, rng, max_angle):
+def _steer(points, hub, rake, rng, max_angle):
     """Turn the steered parts (m, k, 3) about the steering axis through the front hub, leaning
     back by `rake` (m,) radians from vertical; angles mostly small, up to `max_angle`."""
     axis = _xyz(0 * rake, np.cos(rake), -np.sin(rake))
-    angle = np.clip(rng.normal(0, max_angle / 3, m), -max_angle, max_angle)
+    angle = np.clip(rng.normal(0, max_angle / 3, rake.shape), -max_angle, max_angle)
     return _about_axis(points, hub, axis, angle)
 
 
@@ -134,7 +134,7 @@ def generate_bicycles(m, rng):
     hbw = s * _u(rng, m, .2, .3)
     steered = np.stack([hub_f + _xyz(hw, 0, 0), hub_f - _xyz(hw, 0, 0),
                         bar + _xyz(hbw, 0, 0), bar - _xyz(hbw, 0, 0)], 1)
-    steered = _steer(steered, hub_f, rake, m, rng, 0.6)
+    steered = _steer(steered, hub_f, rake, rng, 0.6)
     bb = _xyz(0, s * _u(rng, m, .26, .31), zr + s * _u(rng, m, .4, .46))
     crank, q, th = s * _u(rng, m, .16, .18), _u(rng, m, .08, .1), _u(rng, m, 0, 2 * np.pi)
     arm = _xyz(0, crank * np.cos(th), crank * np.sin(th))
@@ -158,7 +158,7 @@ def generate_motorbikes(m, rng):
     light = head + _xyz(0, -_u(rng, m, .05, .2), _u(rng, m, .08, .2))
     steered = np.stack([hub_f + _xyz(hw, 0, 0), hub_f - _xyz(hw, 0, 0),
                         bar + _xyz(hbw, 0, 0), bar - _xyz(hbw, 0, 0), light], 1)
-    steered = _steer(steered, hub_f, rake, m, rng, 0.5)
+    steered = _steer(steered, hub_f, rake, rng, 0.5)
     zs, hs = -wb * _u(rng, m, .05, .2), _u(rng, m, .7, .9)
     return _pts(steered[:, 0], steered[:, 1], _xyz(hw, r, zr), _xyz(-hw, r, zr),
                 steered[:, 2], steered[:, 3], steered[:, 4], head,
