@@ -1,4 +1,6 @@
 """training.compare: side-by-side evaluation tables and the in-distribution / OOD summary."""
+import pytest
+
 from training.compare import compare, in_distribution
 
 
@@ -30,3 +32,13 @@ def test_robots_people_and_procedural_rigs_are_not_in_distribution_rows():
     for cat in ("person", "robot_arm", "legged_robot", "procedural_creature"):
         assert not in_distribution(_src(cat, "train", 1.0)), cat
     assert not in_distribution(_src("hand", "held-out source", 1.0))
+
+
+def test_reference_run_supplies_the_baseline_of_a_run_evaluated_without_one():
+    ref = {"hand": _src("hand", "train", 9.0, 8.0)}
+    new = {"hand": _src("hand", "train", 7.5)}          # --baseline-steps 0: no baseline of its own
+    md = compare([("ref", ref), ("new", new)], reference="ref")
+    assert "| hand | hand | 9.0 | 7.5 | 8.0 | 40.0 |" in md
+    assert "| trained rows ahead of the baseline | 0 of 1 | 1 of 1 |" in md
+    with pytest.raises(ValueError, match="v9"):
+        compare([("ref", ref), ("new", new)], reference="v9")

@@ -6,7 +6,8 @@
 One row per source: each model's 3D-LFM error (% of the RMS radius; mm for people in
 brackets), marked where the source was not one of that model's training sources (OOD: a
 category it never saw, rig: a rig it never saw); then the SimpleBaseline and flat floor of
-the last file. Below, per model: the mean over the rows of its trained categories (people,
+the last file, or of ``--reference LABEL`` (an evaluation run with ``--baseline-steps 0``
+borrows the baselines of an earlier one on the same batches: ``training.eval``'s are seeded). Below, per model: the mean over the rows of its trained categories (people,
 robots and procedural rigs aside: the "in-distribution" error of the 2x goal), the mean over
 its OOD rows, their ratio, and the trained rows where it beats the baseline.
 """
@@ -50,10 +51,14 @@ def _mean(xs: list[float]) -> float | None:
     return sum(xs) / len(xs) if xs else None
 
 
-def compare(runs: list[tuple[str, dict]], metric: str = "pa_mpjpe") -> str:
-    """Markdown: the per-source table and the per-model summary (see the module doc)."""
+def compare(runs: list[tuple[str, dict]], metric: str = "pa_mpjpe", reference: str = "") -> str:
+    """Markdown: the per-source table and the per-model summary (see the module doc); the
+    baseline and flat columns, and the wins, are those of the run labelled ``reference``
+    (default: the last)."""
     labels = [label for label, _ in runs]
-    ref = runs[-1][1]
+    if reference and reference not in labels:
+        raise ValueError(f"--reference {reference!r} is none of the labels {labels}")
+    ref = dict(runs)[reference] if reference else runs[-1][1]
     names = list(dict.fromkeys(n for _, sources in runs for n in sources))
     head = ["source", "category", *labels, "SimpleBaseline", "flat"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 2 + "---:|" * (len(head) - 2)]
@@ -85,10 +90,11 @@ def compare(runs: list[tuple[str, dict]], metric: str = "pa_mpjpe") -> str:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="LABEL=path/to/eval.json (the last one's baseline and flat are shown)")
+    p.add_argument("--reference", default="", help="LABEL whose baseline and flat are shown (default: the last)")
     p.add_argument("--metric", default="pa_mpjpe", choices=("pa_mpjpe", "mpjpe"))
     p.add_argument("--out", default="", help="also write the table to this file")
     args = p.parse_args(argv)
-    md = compare([_load(s) for s in args.runs], args.metric)
+    md = compare([_load(s) for s in args.runs], args.metric, args.reference)
     print(md)
     if args.out:
         Path(args.out).write_text(md)

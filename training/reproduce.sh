@@ -13,7 +13,7 @@
 #
 # Stage 1: batch = the config's (2048), lr = LR1 (default: the config's), cosine to min_lr over
 # $MINUTES (7.5) min, starting from the config's init_from if it has one. Stage k > 1
-# continues from stage k-1's best weights: batch 4096, peak lr LRk (LR2 5e-4, LR3 2.5e-4,
+# continues from stage k-1's best weights: batch BATCH (4096), peak lr LRk (LR2 5e-4, LR3 2.5e-4,
 # LR4 1.5e-4), cosine over $MINUTES min. export/eval use the last stage run (FINAL, default 2).
 #
 # Procedural experiment (training/results/procedural/, H100 80GB): stage 1 of small_procedural
@@ -31,9 +31,11 @@ LR1=${LR1:-}
 LR2=${LR2:-5e-4}
 LR3=${LR3:-2.5e-4}
 LR4=${LR4:-1.5e-4}
+BATCH=${BATCH:-4096}
 PY=${PYTHON:-python3}
 MINUTES=${MINUTES:-7.5}
-T="$PY -m training.train --config training/configs/$MODEL.yaml --device cuda --data-dir $DATA"
+# TRAIN_ARGS: more training.train flags for every stage (e.g. --early-stop-patience 12)
+T="$PY -m training.train --config training/configs/$MODEL.yaml --device cuda --data-dir $DATA ${TRAIN_ARGS:-}"
 S=runs/${MODEL}_s$FINAL
 for stage in $STAGES; do
   echo "== $MODEL stage $stage ($(date -u +%H:%M:%S))"
@@ -41,7 +43,7 @@ for stage in $STAGES; do
     1) $T --out-dir "runs/${MODEL}_s1" ${LR1:+--lr "$LR1"} --time-budget-min "$MINUTES" ;;
     2|3|4) lr_var=LR$stage
        $T --out-dir "runs/${MODEL}_s$stage" --init-from "runs/${MODEL}_s$((stage - 1))/best.safetensors" \
-          --batch-size 4096 --lr "${!lr_var}" --warmup-steps 50 --eval-every 250 \
+          --batch-size "$BATCH" --lr "${!lr_var}" --warmup-steps 50 --eval-every 250 \
           --time-budget-min "$MINUTES" ;;
     export) $PY -m training.export_onnx --checkpoint "$S/best" --output "$S/lfm3d_$MODEL.onnx" --check ;;
     eval)
