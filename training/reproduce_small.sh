@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Reproduce the shipped CPU-default model (lfm3d_net/models/lfm3d_small.*, v5) on one GPU.
+# Reproduce the shipped CPU-default model (lfm3d_net/models/lfm3d_small.*, v6) on one GPU.
 # Exactly the stages that made it: v1 = three stages on the named sources (~19 min), then
 # v2 = four more with the procedural rigs mixed in (configs/small_curriculum.yaml, ~33 min),
 # then v3 = three more with the per-keypoint front input (configs/small_fronts.yaml, ~27 min),
 # v4 = two more with the robots and 1,000 procedural rigs per kind (~17 min; v1-v4 on an
 # H100, 2026-11-23), v5 = three more with 13 more named sources (~23 min, H200, 2026-12-02),
+# v6 = three more on v5's data with the new categories weighted up (~20 min, H200, 2026-12-02),
 # then the export. Each stage fits a 10-minute GPU call. The evaluation commands (CPU) are in
-# training/results/small_v5/README.md.
+# training/results/small_v6/README.md.
 #
 #   bash training/reproduce_small.sh [DATA_DIR]   # DATA_DIR: the shared npz files (+ deepmimic_motions/)
 set -euo pipefail
@@ -55,5 +56,12 @@ V5="bash training/reproduce.sh small_v5 $DATA"
 MINUTES=8.0 $V5 1
 MINUTES=7.6 LR2=1.5e-4 $V5 2
 MINUTES=7.4 LR3=1.0e-4 $V5 3
-FINAL=3 $V5 export
-echo "copy runs/small_v5_s3/{lfm3d_small_v5.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
+# v6: continue v5 (runs/small_v5_s3/best, the config's init_from) on the same sources, the 13
+# new ones at weight 1.0 instead of 0.6; stage 1 early-stopped on val MPJPE (patience 12, the
+# default then), stages 2-3 at batch 8192 without early stop (training/results/small_v6/README.md).
+V6="bash training/reproduce.sh small_v6 $DATA"
+TRAIN_ARGS="--early-stop-patience 12" MINUTES=7.8 $V6 1
+MINUTES=8 BATCH=8192 LR2=8e-5 $V6 2
+MINUTES=9 BATCH=8192 LR3=5e-5 $V6 3
+FINAL=3 $V6 export
+echo "copy runs/small_v6_s3/{lfm3d_small_v6.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
