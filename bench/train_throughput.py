@@ -21,7 +21,7 @@ from bench.speed import machine_note
 
 
 def measure(config: str, batch_sizes: list[int], seconds: float, device: str, data_dir: str = "",
-            steps: int = 10**9) -> list[dict]:
+            steps: int = 10**9, sources_per_step: int = 1) -> list[dict]:
     """One timed training run per batch size; returns their summaries (+ ``batch``), or
     ``{"batch": b, "error": "out of memory"}`` for a batch size the device cannot hold (the
     largest rig, 133 keypoints, sets the limit: attention scores grow as B x N^2)."""
@@ -35,7 +35,7 @@ def measure(config: str, batch_sizes: list[int], seconds: float, device: str, da
             cfg = load_config(config, {
                 "batch_size": b, "steps": steps, "time_budget_min": seconds / 60, "device": device,
                 "out_dir": tmp, "init_from": "", "eval_every": 10**9, "ckpt_every": 0, "early_stop_patience": 0,
-                "val_batches": 1, "val_batch_size": 32, "warmup_steps": 0,
+                "val_batches": 1, "val_batch_size": 32, "warmup_steps": 0, "sources_per_step": sources_per_step,
                 **({"data_dir": data_dir} if data_dir else {})})
             try:
                 rows.append({"batch": b, **train(cfg)})
@@ -61,12 +61,15 @@ def main(argv=None) -> None:
     ap.add_argument("--batch-sizes", type=int, nargs="+", default=[4096, 8192, 16384])
     ap.add_argument("--seconds", type=float, default=30.0, help="training time per batch size")
     ap.add_argument("--steps", type=int, default=10**9, help="also stop each run after this many steps")
+    ap.add_argument("--sources-per-step", type=int, default=1, help="chunks of independently drawn sources per step")
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--data-dir", default="")
     args = ap.parse_args(argv)
-    rows = measure(args.config, args.batch_sizes, args.seconds, args.device, args.data_dir, args.steps)
+    rows = measure(args.config, args.batch_sizes, args.seconds, args.device, args.data_dir, args.steps,
+                   args.sources_per_step)
     gpu = next((r["gpu"] for r in rows if r.get("gpu")), None) or "CPU"
-    print(f"\nTraining throughput, `{args.config}`, {gpu}; host: {machine_note()}\n")
+    print(f"\nTraining throughput, `{args.config}`, sources_per_step {args.sources_per_step}, {gpu}; "
+          f"host: {machine_note()}\n")
     print(table(rows))
 
 

@@ -138,3 +138,31 @@ def test_exclude_takes_sources_out_of_training_and_validation(tmp_path):
     assert set(make_val_set(cfg, torch.device("cpu"))) == {"hand21_synthetic", "sofa12_synthetic"}
     with pytest.raises(ValueError, match="removes every training source"):
         training_sources(TrainConfig(sources=["hand21_synthetic"], exclude=["*"]))
+
+
+def test_sources_per_step_splits_each_step_into_chunks_of_independently_drawn_sources(tmp_path, monkeypatch):
+    from training.data.mixture import PoseMixture
+    from training.train import train
+    drawn = []
+    real_batch = PoseMixture.batch
+
+    def spy(self, batch_size, generator, device="cpu"):
+        out = real_batch(self, batch_size, generator, device)
+        if self.split == "train":  # not the validation set's batches
+            drawn.append((batch_size, out["source"]))
+        return out
+    monkeypatch.setattr(PoseMixture, "batch", spy)
+    sources = ["hand21_synthetic", "chair10_synthetic", "face68_synthetic", "bottle8_synthetic"]
+    cfg = load_config(CONFIG, {"sources": sources, "out_dir": str(tmp_path / "run"), "steps": 6,
+                               "batch_size": 32, "sources_per_step": 4, "eval_every": 6, "ckpt_every": 0})
+    summary = train(cfg)
+    assert summary["steps"] == 6 and summary["global_batch"] == 32
+    assert len(drawn) == 6 * 4 and {b for b, _ in drawn} == {8}, drawn
+    per_step = [{s for _, s in drawn[i:i + 4]} for i in range(0, 24, 4)]
+    assert max(len(s) for s in per_step) > 1, f"every step drew a single source: {per_step}"
+
+
+def test_sources_per_step_must_divide_the_batch(tmp_path):
+    from training.train import train
+    with pytest.raises(ValueError, match="sources_per_step=3"):
+        train(tiny_cfg(tmp_path, batch_size=16, sources_per_step=3))

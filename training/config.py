@@ -48,6 +48,8 @@ class TrainConfig:
     views: dict = _f({}, "ViewConfig field overrides (camera, noise, occlusion, edge/sides dropout)")
     # --- optimisation ------------------------------------------------------
     batch_size: int = _f(256, "samples per step per rank (global batch = batch_size * world_size)")
+    sources_per_step: int = _f(1, "draw each step's batch as this many equal chunks, each from its own "
+                               "randomly chosen source (one rig, so one N, per chunk); 1 = one source per step")
     steps: int = _f(20000, "total optimiser steps")
     lr: float = _f(1e-3, "peak AdamW learning rate (paper: 1e-3)")
     weight_decay: float = _f(0.01, "AdamW weight decay")

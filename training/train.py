@@ -173,6 +173,8 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
         init_weights(raw, cfg.init_from)
     if cfg.schedule not in ("plateau", "cosine"):
         raise ValueError(f"schedule must be plateau or cosine, got {cfg.schedule!r}")
+    if cfg.sources_per_step < 1 or cfg.batch_size % cfg.sources_per_step:
+        raise ValueError(f"sources_per_step={cfg.sources_per_step} must be >= 1 and divide batch_size={cfg.batch_size}")
     if resume:
         stem = out / "last" if resume == "auto" else Path(resume)
         state = load_resume(stem, raw, optimizer, plateau)
@@ -201,6 +203,7 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
     from tqdm import tqdm
     bar = tqdm(total=cfg.steps, initial=step, disable=not show_bar, dynamic_ncols=True)
 
+    chunk = cfg.batch_size // cfg.sources_per_step
     global_batch = cfg.batch_size * d.world_size
     t_start = time.perf_counter()
     train_time, train_samples, window_t, window_n = 0.0, 0, time.perf_counter(), 0
@@ -214,12 +217,15 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
             lr = cosine_lr(cfg, step, time.perf_counter() - t_start)
         else:
             lr = optimizer.param_groups[0]["lr"]
-        batch = mixture.batch(cfg.batch_size, gen, device)
-        with autocast:
-            pred = model(batch["keypoints"], batch["mask"], batch["adjacency"], batch["sides"], batch["fronts"])
-        loss = procrustes_loss(pred.float(), batch["target"].float(), batch["mask"])
+        chunks = [mixture.batch(chunk, gen, device) for _ in range(cfg.sources_per_step)]
+        losses = []
+        for batch in chunks:
+            with autocast:
+                pred = model(batch["keypoints"], batch["mask"], batch["adjacency"], batch["sides"], batch["fronts"])
+            losses.append(procrustes_loss(pred.float(), batch["target"].float(), batch["mask"]))
+        loss = torch.stack(losses).mean()  # equal chunks: the mean over the step's samples
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"non-finite training loss at step {step} (rig {batch.get('rig')})")
+            raise FloatingPointError(f"non-finite training loss at step {step} (rigs {[b['rig'] for b in chunks]})")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip > 0:
