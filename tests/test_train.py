@@ -152,7 +152,7 @@ def test_sources_per_step_splits_each_step_into_chunks_of_independently_drawn_so
             drawn.append((batch_size, out["source"]))
         return out
     monkeypatch.setattr(PoseMixture, "batch", spy)
-    sources = ["hand21_synthetic", "chair10_synthetic", "face68_synthetic", "bottle8_synthetic"]
+    sources = ["hand21_synthetic", "chair10_synthetic", "car12_synthetic", "bottle8_synthetic"]  # no data files
     cfg = load_config(CONFIG, {"sources": sources, "out_dir": str(tmp_path / "run"), "steps": 6,
                                "batch_size": 32, "sources_per_step": 4, "eval_every": 6, "ckpt_every": 0})
     summary = train(cfg)
