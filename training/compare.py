@@ -7,9 +7,10 @@ One row per source: each model's 3D-LFM error (% of the RMS radius; mm for peopl
 brackets), marked where the source was not one of that model's training sources (OOD: a
 category it never saw, rig: a rig it never saw); then the SimpleBaseline and flat floor of
 the last file, or of ``--reference LABEL`` (an evaluation run with ``--baseline-steps 0``
-borrows the baselines of an earlier one on the same batches: ``training.eval``'s are seeded). Below, per model: the mean over the rows of its trained categories (people,
-robots and procedural rigs aside: the "in-distribution" error of the 2x goal), the mean over
-its OOD rows, their ratio, and the trained rows where it beats the baseline.
+borrows the baselines of an earlier one on the same batches: ``training.eval``'s are
+seeded). Below, per model: the mean over the rows of its trained categories (people, robots
+and procedural rigs aside: the "in-distribution" error of the 2x goal), the mean over its
+OOD rows, their ratio, and the trained rows where it beats the baseline.
 """
 from __future__ import annotations
 

@@ -217,17 +217,23 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
             lr = cosine_lr(cfg, step, time.perf_counter() - t_start)
         else:
             lr = optimizer.param_groups[0]["lr"]
-        chunks = [mixture.batch(chunk, gen, device) for _ in range(cfg.sources_per_step)]
+        optimizer.zero_grad(set_to_none=True)
+        # One backward per chunk, so only one chunk's activations are held at a time; the
+        # gradient is the same as one backward of the chunks' mean loss. DDP reduces once,
+        # on the last chunk.
         losses = []
-        for batch in chunks:
+        for j in range(cfg.sources_per_step):
+            batch = mixture.batch(chunk, gen, device)
             with autocast:
                 pred = model(batch["keypoints"], batch["mask"], batch["adjacency"], batch["sides"], batch["fronts"])
-            losses.append(procrustes_loss(pred.float(), batch["target"].float(), batch["mask"]))
-        loss = torch.stack(losses).mean()  # equal chunks: the mean over the step's samples
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"non-finite training loss at step {step} (rigs {[b['rig'] for b in chunks]})")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+            part = procrustes_loss(pred.float(), batch["target"].float(), batch["mask"])
+            if not torch.isfinite(part):
+                raise FloatingPointError(f"non-finite training loss at step {step} (rig {batch.get('rig')})")
+            last = j == cfg.sources_per_step - 1
+            with model.no_sync() if d.world_size > 1 and not last else nullcontext():
+                (part / cfg.sources_per_step).backward()
+            losses.append(part.detach())
+        loss = torch.stack(losses).mean()
         if cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         for g in optimizer.param_groups:
