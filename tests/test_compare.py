@@ -1,6 +1,12 @@
-"""training.compare: side-by-side evaluation tables and the in-distribution / OOD summary."""
+"""training.compare: side-by-side evaluation tables and the in-distribution / OOD summary;
+training.card_table: the model card's table of one model."""
+import json
+import re
+from pathlib import Path
+
 import pytest
 
+from training.card_table import card_table
 from training.compare import compare, in_distribution
 
 
@@ -42,3 +48,46 @@ def test_reference_run_supplies_the_baseline_of_a_run_evaluated_without_one():
     assert "| trained rows ahead of the baseline | 0 of 1 | 1 of 1 |" in md
     with pytest.raises(ValueError, match="v9"):
         compare([("ref", ref), ("new", new)], reference="v9")
+
+
+def _entry(pa, mpjpe, mm=None):
+    e = {"pa_mpjpe_pct": pa, "mpjpe_pct": mpjpe}
+    if mm is not None:
+        e.update(pa_mpjpe_mm=mm[0], mpjpe_mm=mm[1])
+    return e
+
+
+def _card_src(category, status, lfm, baseline=None):
+    return {"category": category, "status": status, "3D-LFM": lfm, "flat": _entry(40.0, 60.0),
+            "SimpleBaseline": baseline}
+
+
+def test_card_table_bolds_the_better_of_model_and_baseline_and_marks_oracles():
+    model = {"laptop6_synthetic": _card_src("laptop", "train", _entry(7.0, 9.0)),
+             "cmu_mocap_coco17": _card_src("person", "train", _entry(5.7, 7.1, mm=(32.0, 40.0))),
+             "mug8_synthetic": _card_src("mug", "OOD category", _entry(15.6, 17.7))}
+    ref = {"laptop6_synthetic": _card_src("laptop", "train", _entry(9.0, 11.0), _entry(5.3, 7.0)),
+           "cmu_mocap_coco17": _card_src("person", "train", _entry(6.0, 7.5), _entry(8.6, 10.0, mm=(47.0, 55.0))),
+           "mug8_synthetic": _card_src("mug", "OOD category", _entry(16.0, 18.0), _entry(5.6, 6.0))}
+    for key in ref:   # flat and baseline come from the reference alone
+        model[key]["flat"], ref[key]["flat"] = None, _entry(45.0, 60.0)
+    lines = card_table(model, ref).splitlines()
+    # card order: people first, mm for people; the model's numbers, the reference's baseline
+    assert lines[2] == ("| CMU mocap, COCO-17 | person | train (real, held-out subject) | 40 mm | **32 mm** "
+                        "| 47 mm | 45.0 % |"), lines[2]
+    assert lines[3] == "| laptop6 (v5) | laptop | train | 9.0 % | 7.0 % | **5.3 %** | 45.0 % |", lines[3]
+    # held out: the baseline is an oracle, nobody is bold
+    assert lines[4] == "| mug8 | mug | **held-out category** | 17.7 % | 15.6 % | 5.6 % † | 45.0 % |", lines[4]
+
+
+def test_model_card_tables_are_the_committed_evaluations():
+    """Every row of the card's two eval tables comes from the eval.json the card names (no
+    hand-edited numbers): the clean one, and the known-rig one beside it."""
+    root = Path(__file__).resolve().parents[1]
+    card = (root / "lfm3d_net/models/MODEL_CARD.md").read_text()
+    m = re.search(r"training\.card_table\s+(\S+eval_clean\.json)\s+--reference\s+(\S+eval_clean\.json)`", card)
+    assert m, "MODEL_CARD.md no longer names the command that makes its tables"
+    for kind in ("eval_clean", "eval_known_rig"):
+        model, ref = (json.loads((root / p.replace("eval_clean", kind)).read_text())["sources"] for p in m.groups())
+        table = card_table(model, ref)
+        assert table in card, f"the card's {kind} table differs from `training.card_table` of {m.group(1)}"
