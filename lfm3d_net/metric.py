@@ -48,6 +48,8 @@ DEFAULT_SIZE_PRIORS: dict[str, float] = {
     "laptop": 0.35,
     "box": 0.50,           # no typical size: set it for your boxes
     "shoe": 0.28,
+    "bat": 0.35,           # wingspan of a common bat; flying foxes reach 1.5 m
+    "biped": 1.80,         # kangaroo standing height; theropods range from 0.5 to 12 m long
 }
 DEFAULT_UNKNOWN_SIZE = 1.0  # metres; used for a category with no prior
 

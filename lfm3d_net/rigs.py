@@ -305,6 +305,25 @@ _make("reptile18", "reptile",
                                   (3, 12), (12, 13), (13, 14), (3, 15), (15, 16), (16, 17)],
       fronts=[1, 1, 0, 0, -1, -1] + [1] * 6 + [-1] * 6)
 
+# Near the held-out bird (v8): winged and two-legged animals, same body frame.
+# A bat: the wing tip is the third finger's, the trailing edge the fifth's; wings in front.
+_make("bat16", "bat",
+      ("nose", "crown", "left_ear", "right_ear", "chest", "rump",
+       *(f"{side}_{part}" for side in ("left", "right")
+         for part in ("elbow", "wrist", "wing_tip", "wing_trailing_edge", "foot"))),
+      _chain(0, 1, 4, 5) + [(1, 2), (1, 3)]
+      + [e for o in (6, 11) for e in [(4, o), (o, o + 1), (o + 1, o + 2), (o + 1, o + 3),
+                                      (o + 3, o + 4), (5, o + 4)]],
+      fronts=[1, 0, 0, 0, 0, -1] + [0, 0, 0, 0, -1] * 2)
+# Tailed bipeds (theropods, kangaroos): small arms at the chest, digitigrade legs.
+_make("biped17", "biped",
+      ("snout", "head", "neck", "chest", "hips", "tail_middle", "tail_tip",
+       *(f"{side}_{part}" for side in ("left", "right")
+         for part in ("elbow", "hand", "knee", "ankle", "foot"))),
+      _chain(0, 1, 2, 3, 4, 5, 6)
+      + [e for o in (7, 12) for e in [(3, o), (o, o + 1), (4, o + 2), (o + 2, o + 3), (o + 3, o + 4)]],
+      fronts=[1, 1, 1, 0, 0, -1, -1] + [1, 1, 0, 0, 0] * 2)
+
 # Rigid objects. Object frame: up +y, front +z, so the object's left is +x (like a person
 # facing +z) -> side -1.
 _make("chair10", "chair",

@@ -5,8 +5,9 @@ import pytest
 from lfm3d_net.rigs import get_rig
 from training.data import registry
 from training.data.face import FaceSource, load_mean_face
-from training.data.synthetic_animals import (WILD_SPECIES, generate_birds, generate_fish, generate_insects,
-                                             generate_quadrupeds, generate_reptiles, generate_wild_quadrupeds)
+from training.data.synthetic_animals import (WILD_SPECIES, generate_bats, generate_bipeds, generate_birds,
+                                             generate_fish, generate_insects, generate_quadrupeds,
+                                             generate_reptiles, generate_wild_quadrupeds)
 from training.data.synthetic_hand import FLEX_MAX, bend_angles, generate_hands
 from training.data.synthetic_human import HumanVariantSource
 from training.data.synthetic_objects import OBJECTS, object_source
@@ -14,11 +15,11 @@ from training.data.synthetic_objects import OBJECTS, object_source
 from conftest import requires_shared_data
 
 SYNTHETIC = ["hand21_synthetic", "quadruped17_synthetic", "bird15_synthetic", "quadruped17_wild",
-             "fish14_synthetic", "insect17_synthetic", "reptile18_synthetic",
-             pytest.param("face68_synthetic", marks=requires_shared_data)] + [f"{r}_synthetic" for r in OBJECTS]
+             "fish14_synthetic", "insect17_synthetic", "reptile18_synthetic", "bat16_synthetic",
+             "biped17_synthetic", pytest.param("face68_synthetic", marks=requires_shared_data)] + [f"{r}_synthetic" for r in OBJECTS]
 ANIMALS = [("quadruped17", generate_quadrupeds), ("quadruped17", generate_wild_quadrupeds),
            ("bird15", generate_birds), ("fish14", generate_fish), ("insect17", generate_insects),
-           ("reptile18", generate_reptiles)]
+           ("reptile18", generate_reptiles), ("bat16", generate_bats), ("biped17", generate_bipeds)]
 
 
 @pytest.mark.parametrize("name", SYNTHETIC)
@@ -162,6 +163,9 @@ def test_source_sets_keep_an_old_config_on_its_data():
     assert set(registry.SOURCE_SETS["v2"]) < set(registry.SOURCE_SETS["v4"]) < set(registry.TRAIN_SOURCES)
     every = registry.train_sources(None)
     assert {"fish14_synthetic", "quadruped17_wild", "box9_synthetic"} <= set(every)
+    v5 = registry.train_sources(3000, "v5")      # v5-v7's data: everything before the bats and bipeds
+    assert "sofa12_synthetic" in v5 and sum(n.startswith("procedural_") for n in v5) == 6000
+    assert {n for n in registry.train_sources(3000) if n not in v5} == {"bat16_synthetic", "biped17_synthetic"}
     with pytest.raises(ValueError, match="unknown source_set 'v9'"):
         registry.train_sources(None, "v9")
 
@@ -210,3 +214,23 @@ def test_animal_left_points_lie_on_the_left_on_average(rig, fn):
     p = fn(500, np.random.default_rng(0))
     s = get_rig(rig).side_array()
     assert p[:, s == -1, 0].mean() > p[:, s == 1, 0].mean()
+
+
+def test_bats_fly_with_spread_wings_and_hang_head_down():
+    p = generate_bats(3000, np.random.default_rng(4))
+    body = np.linalg.norm(p[:, 5] - p[:, 4], axis=-1)                # chest to rump
+    span = np.abs(p[:, 8, 0] - p[:, 13, 0]) / body                   # wing tip to wing tip, in x
+    hanging = p[:, [10, 15], 1].min(1) > p[:, 0, 1] + 0.5 * body      # both feet well above the nose
+    assert 0.15 < hanging.mean() < 0.45, hanging.mean()              # ~30 % hang
+    assert np.median(span[~hanging]) > 2 * np.median(span[hanging])  # fliers spread, hangers fold
+    assert (span > 3).mean() > 0.3                                   # a real wingspan, 3+ bodies
+
+
+def test_bipeds_stand_on_their_feet_with_the_tail_behind():
+    p = generate_bipeds(3000, np.random.default_rng(5))
+    hips, feet = p[:, 4], p[:, [11, 16]]
+    assert (feet[..., 1] < hips[:, None, 1]).all()                   # feet below the hips
+    assert (p[:, 6, 2] < hips[:, 2]).all() and (p[:, 0, 2] > hips[:, 2]).all()   # tail behind, snout ahead
+    leg = np.linalg.norm(p[:, 9] - p[:, 11], axis=-1)                # left knee to foot
+    # opposite phase when walking: the feet are apart in z in a good share of the poses
+    assert (np.abs(feet[:, 0, 2] - feet[:, 1, 2]) > 0.3 * leg).mean() > 0.2

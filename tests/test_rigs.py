@@ -9,7 +9,8 @@ from lfm3d_net.rigs import RIGS, Rig, get_rig, load_rigs_yaml, register_rig
 BUILTIN = ["coco17", "h36m17", "mocap26", "deepmimic15", "panoptic15", "coco_wholebody133",
            "hand21", "face68", "quadruped17", "bird15", "chair10", "table8", "car12",
            "aircraft10", "bottle8", "mug8", "fish14", "insect17", "reptile18", "bicycle11",
-           "motorbike10", "sofa12", "bus12", "boat8", "monitor8", "laptop6", "box9", "shoe7"]
+           "motorbike10", "sofa12", "bus12", "boat8", "monitor8", "laptop6", "box9", "shoe7",
+           "bat16", "biped17"]
 # Mirror-symmetric rigs must have as many left as right points.
 SYMMETRIC = BUILTIN  # every built-in rig is mirror-symmetric
 EXAMPLE_YAML = Path(__file__).resolve().parents[1] / "config" / "rigs_example.yaml"

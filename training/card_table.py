@@ -40,6 +40,8 @@ ROWS = [
     *((f"{rig}_synthetic", f"{rig} (v5)") for rig in (
         "fish14", "insect17", "reptile18", "bicycle11", "motorbike10", "sofa12", "bus12",
         "boat8", "monitor8", "laptop6", "box9", "shoe7")),
+    ("bat16_synthetic", "bat16 (v8)"),
+    ("biped17_synthetic", "biped17 (v8)"),
     ("franka_panda_urdf", "Franka Panda (URDF)"),
     ("kuka_iiwa_urdf", "KUKA iiwa (URDF)"),
     ("legged_robot17_urdf", "legged robots 17 (URDF)"),

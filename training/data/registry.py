@@ -24,8 +24,8 @@ from training.data.mocap_npz import DEFAULT_DATA_DIR, MocapNpzSource
 from training.data.procedural import KINDS as PROCEDURAL_KINDS, category as procedural_category
 from training.data.procedural import procedural_source, rig_name, source_name as procedural_source_name
 from training.data.robots import ARMS, arm_source, legged_source
-from training.data.synthetic_animals import (bird_source, fish_source, insect_source, quadruped_source,
-                                             reptile_source, wild_quadruped_source)
+from training.data.synthetic_animals import (bat_source, biped_source, bird_source, fish_source, insect_source,
+                                             quadruped_source, reptile_source, wild_quadruped_source)
 from training.data.synthetic_hand import hand_source
 from training.data.synthetic_human import HumanVariantSource
 from training.data.synthetic_objects import OBJECTS, object_source
@@ -73,6 +73,8 @@ SOURCES = {
     "fish14_synthetic": fish_source,
     "insect17_synthetic": insect_source,
     "reptile18_synthetic": reptile_source,
+    "bat16_synthetic": bat_source,
+    "biped17_synthetic": biped_source,
     **{f"{r}_urdf": partial(arm_source, r) for r in ARMS},
     "legged_robot17_urdf": legged_source,
     # file-free; the rig is registered when the source is built
@@ -93,6 +95,7 @@ SOURCE_INFO = {
     **{f"{r}_synthetic": (c, r) for r, (c, _) in OBJECTS.items()},
     "quadruped17_wild": ("quadruped", "quadruped17"), "fish14_synthetic": ("fish", "fish14"),
     "insect17_synthetic": ("insect", "insect17"), "reptile18_synthetic": ("reptile", "reptile18"),
+    "bat16_synthetic": ("bat", "bat16"), "biped17_synthetic": ("biped", "biped17"),
     **{f"{r}_urdf": ("robot_arm", r) for r in ARMS}, "legged_robot17_urdf": ("legged_robot", "legged_robot17"),
     **{n: (procedural_category(kind), rig_name(kind, k)) for n, (kind, k) in _PROCEDURAL.items()},
 }
@@ -104,14 +107,17 @@ TRAIN_SOURCES = tuple(n for n in SOURCES if n not in HELD_OUT_SOURCES)
 
 # The named training sources of earlier data generations, so that a config keeps its data
 # when sources are added (TrainConfig.source_set; procedural rigs come on top as before).
-# v2/v3: people, face, hand, quadruped and five objects; v4 added the robots; "" = all
-# of TRAIN_SOURCES (v5 added more animals, objects and wild quadrupeds).
+# v2/v3: people, face, hand, quadruped and five objects; v4 added the robots; v5 more animals,
+# objects and wild quadrupeds (the data of v5-v7); "" = all of TRAIN_SOURCES (v8 added bats and
+# tailed bipeds, the animals nearest the held-out bird).
 _V2_NAMED = ("cmu_mocap_mocap26", "cmu_mocap_coco17", "cmu_mocap_h36m17", "human_variants_coco17",
              "human_variants_h36m17", "human_variants_coco_wholebody133", "deepmimic",
              "face68_synthetic", "hand21_synthetic", "quadruped17_synthetic", "chair10_synthetic",
              "table8_synthetic", "car12_synthetic", "aircraft10_synthetic", "bottle8_synthetic")
+_V8_NEW = ("bat16_synthetic", "biped17_synthetic")
 SOURCE_SETS = {"v2": _V2_NAMED,
-               "v4": _V2_NAMED + ("franka_panda_urdf", "kuka_iiwa_urdf", "legged_robot17_urdf")}
+               "v4": _V2_NAMED + ("franka_panda_urdf", "kuka_iiwa_urdf", "legged_robot17_urdf"),
+               "v5": tuple(n for n in TRAIN_SOURCES if n not in PROCEDURAL_SOURCES and n not in _V8_NEW)}
 
 # Any procedural rig number names a source, not only the PROCEDURAL_RIGS listed in SOURCES:
 # a config may train on more random topologies (TrainConfig.procedural_rigs).

@@ -1,5 +1,6 @@
 """Synthetic animals: quadrupeds (`quadruped17`, AP-10K order), birds (`bird15`, CUB
-order), fish (`fish14`), insects (`insect17`) and sprawling reptiles (`reptile18`).
+order), fish (`fish14`), insects (`insect17`), sprawling reptiles (`reptile18`), bats
+(`bat16`) and tailed bipeds (`biped17`: theropod dinosaurs, kangaroos).
 
 Body frame: up +y, forward +z, the animal's left at +x (side -1), metres.
 Quadrupeds: dog/cat/horse/cow-like proportions; standing, walking (gait phase,
@@ -8,7 +9,8 @@ pitch/yaw. The "wild" quadrupeds add giraffe- to mouse-like species and lying,
 galloping and grazing. Birds: standing, perched (crouched legs) or flying (spread,
 flapping wings); body pitch, head turn. Fish bend side to side (a swimming wave and
 turns); insects walk a tripod gait on sprawled legs; reptiles walk diagonal pairs
-with their limbs leaving the body sideways and the spine and tail curving.
+with their limbs leaving the body sideways and the spine and tail curving. Bats fly, hang
+or crawl; bipeds stand, walk, run or hop on digitigrade legs with a counterweight tail.
 """
 from __future__ import annotations
 
@@ -330,6 +332,102 @@ def generate_reptiles(m: int, rng: np.random.Generator) -> np.ndarray:
     return (np.stack(pts, 1) * size[:, None, None]).astype(np.float32)
 
 
+def generate_bats(m: int, rng: np.random.Generator) -> np.ndarray:
+    """(m, 16, 3) bats (bat16 order), chest at the origin: small insect bats to flying foxes,
+    flying (wings spread in a flap, folding on the upstroke), hanging upside down by the feet
+    with the wings folded, or crawling on wrists and feet. Forearm and the third finger carry
+    the wing tip, the fifth finger its trailing edge, the membrane reaching the ankles."""
+    L = _log_u(rng, m, 0.04, 0.3)                                    # chest to rump
+    one, z = np.ones(m), np.zeros(m)
+    mode = rng.choice(3, m, p=[0.5, 0.3, 0.2])                       # fly, hang, crawl
+    fly = mode == 0
+    rump = -L[:, None] * _forward(z, rng.uniform(-0.15, 0.15, m))
+    yaw, hp = rng.uniform(-0.8, 0.8, m), rng.uniform(-0.5, 0.4, m)
+    head = 0.35 * L[:, None] * _forward(0.3 * yaw, 0.2 * one)
+    face = _forward(yaw, hp)
+    nose = head + (rng.uniform(0.15, 0.45, m) * L)[:, None] * face   # flying foxes: long snouts
+    up = np.array([0.0, 1.0, 0.0])
+    crown = head + (0.15 * L)[:, None] * up
+    ear = rng.uniform(0.1, 0.45, m) * L                              # up to long-eared bats
+    pts = [nose, crown, *(head + ear[:, None] * _dir(side, -0.3 * one, rng.uniform(0.7, 1.3, m))
+                          for side in (1.0, -1.0)), np.zeros((m, 3)), rump]
+    hum, fore = L * rng.uniform(0.35, 0.5, m), L * rng.uniform(0.75, 1.05, m)
+    d3, d5 = L * rng.uniform(0.9, 1.3, m), L * rng.uniform(0.6, 0.9, m)
+    flap = rng.uniform(-0.7, 0.9, m)                                 # wing elevation
+    fold = np.clip(rng.uniform(-0.5, 1.0, m), 0, 1) * (flap > 0)    # upstroke folds the wing
+    for side in (1.0, -1.0):
+        shoulder = np.stack([side * 0.12 * L, 0.05 * L, 0.05 * L], -1)
+        spread = lambda az, el: np.where(fly[:, None], _dir(side, az, el), 0)  # noqa: E731
+        closed = lambda az, el: np.where(fly[:, None], 0, _dir(side, az, el))  # noqa: E731
+        elbow = shoulder + hum[:, None] * (spread(-0.5 - 0.4 * fold, flap) + closed(-1.3, -0.5 * one))
+        wrist = elbow + fore[:, None] * (spread(0.4 - 0.9 * fold, flap) + closed(1.2, -0.3 * one))
+        tip = wrist + d3[:, None] * (spread(-0.1 - 1.2 * fold, flap - 0.1 * fold) + closed(-1.45, -0.8 * one))
+        trail = wrist + d5[:, None] * (spread(-1.1 - 0.4 * fold, flap) + closed(-1.4, -1.1 * one))
+        knee = rump + np.stack([side * 0.15 * L, -0.05 * L, -0.1 * L], -1)
+        foot = knee + (0.35 * L)[:, None] * _dir(side, -1.2 * one, rng.uniform(-0.6, 0.3, m))
+        pts += [elbow, wrist, tip, trail, foot]
+    pts = np.stack(pts, 1)
+    # hanging: nose straight down, feet up; crawling: body low, head up a little
+    pitch = np.select([mode == 1, mode == 2], [-np.pi / 2 + rng.uniform(-0.3, 0.3, m),
+                                               rng.uniform(-0.1, 0.3, m)], rng.uniform(-0.3, 0.3, m))
+    return (np.einsum("mij,mnj->mni", _rot_x(-pitch), pts)).astype(np.float32)
+
+
+# bipeds with a tail: torso (hips to chest), leg (thigh + shin + metatarsus), tail, neck, head,
+# arm lengths (metres), and the torso pitch range up from horizontal when standing
+BIPED_SPECIES = {"theropod": (np.array([1.2, 2.0, 2.4, 0.8, 0.9, 0.35]), (-0.1, 0.3)),
+                 "raptor": (np.array([0.5, 0.8, 1.0, 0.35, 0.25, 0.3]), (-0.1, 0.35)),
+                 "kangaroo": (np.array([0.55, 0.9, 0.85, 0.15, 0.22, 0.35]), (0.6, 1.25))}
+
+
+def generate_bipeds(m: int, rng: np.random.Generator) -> np.ndarray:
+    """(m, 17, 3) tailed bipeds (biped17 order), hips at the origin: theropod dinosaurs large and
+    small and kangaroos, standing, walking or running (legs in opposite phase), or, for the
+    kangaroos, hopping (legs together, the torso leaning forward) and resting on the tail.
+    Digitigrade legs: the knee forward, the ankle back, the foot forward again."""
+    names = list(BIPED_SPECIES)
+    kind = rng.integers(0, len(names), m)
+    dims = np.stack([BIPED_SPECIES[names[k]][0] for k in kind]) * rng.uniform(0.8, 1.2, (m, 6))
+    dims *= _log_u(rng, m, 0.3, 3.0)[:, None]                         # small to giant forms
+    T, leg, tail, neck_l, head_l, arm = dims.T
+    lo, hi = np.array([BIPED_SPECIES[names[k]][1] for k in kind]).T
+    roo = kind == names.index("kangaroo")
+    hop = roo & (rng.random(m) < 0.4)
+    move = np.where(hop, 2, rng.choice(3, m, p=[0.3, 0.5, 0.2]))     # 0 stand, 1 walk, 2 run / hop
+    pitch = np.where(move == 2, lo + rng.uniform(-0.3, 0.1, m) * (hi - lo), rng.uniform(lo, hi))
+    pitch = np.where(hop, rng.uniform(0.1, 0.5, m), pitch)
+    one, z = np.ones(m), np.zeros(m)
+    hips = np.zeros((m, 3))
+    chest = T[:, None] * _forward(z, pitch)
+    neck = chest + neck_l[:, None] * _forward(rng.uniform(-0.4, 0.4, m), np.clip(pitch + rng.uniform(-0.2, 0.8, m), -0.3, 1.4))
+    yaw = rng.uniform(-0.7, 0.7, m)
+    head = neck + (0.4 * head_l)[:, None] * _forward(yaw, rng.uniform(-0.6, 0.3, m))
+    snout = head + (0.6 * head_l)[:, None] * _forward(yaw + rng.normal(0, 0.1, m), rng.uniform(-0.5, 0.2, m))
+    swish = rng.normal(0, 0.3, m)
+    droop = np.where(roo & (move == 0), rng.uniform(0.4, 0.7, m), rng.uniform(-0.15, 0.25, m))
+    tail_mid = hips - (0.5 * tail)[:, None] * _forward(-swish, pitch - droop)
+    tail_tip = tail_mid - (0.5 * tail)[:, None] * _forward(-1.6 * swish, pitch - 1.8 * droop)
+    pts = [snout, head, neck, chest, hips, tail_mid, tail_tip]
+    phase = rng.uniform(0, 2 * np.pi, m)
+    amp = np.select([move == 1, move == 2], [0.45, 0.8], 0.05)
+    for side in (1.0, -1.0):
+        shoulder = chest + np.stack([side * 0.15 * T, -0.1 * T, z], -1)
+        elbow = shoulder + (0.5 * arm)[:, None] * _dir(side, rng.uniform(0.3, 1.4, m), rng.uniform(-1.2, 0.0, m))
+        hand = elbow + (0.5 * arm)[:, None] * _dir(side, rng.uniform(0.8, 1.5, m), rng.uniform(-0.6, 0.4, m))
+        # legs in opposite phase when walking or running, together when hopping
+        swing = amp * np.sin(phase + np.where(hop, 0.0, (side < 0) * np.pi)) + rng.normal(0, 0.05, m)
+        crouch = rng.uniform(0.0, 0.5, m) + 0.5 * (roo & (move == 0))
+        hip = hips + np.stack([side * 0.2 * T, z, z], -1)
+        a1 = swing + 0.4 + 0.5 * crouch                               # thigh: knee forward
+        knee = hip + (0.4 * leg)[:, None] * np.stack([z, -np.cos(a1), np.sin(a1)], -1)
+        a2 = a1 - 0.9 - 1.0 * crouch                                  # shin: ankle back
+        ankle = knee + (0.4 * leg)[:, None] * np.stack([z, -np.cos(a2), np.sin(a2)], -1)
+        a3 = np.where(roo, 1.35, 0.5) + 0.3 * crouch + 0.3 * swing    # foot forward, flat for kangaroos
+        foot = ankle + (np.where(roo, 0.35, 0.25) * leg)[:, None] * np.stack([z, -np.cos(a3), np.sin(a3)], -1)
+        pts += [elbow, hand, knee, ankle, foot]
+    return np.stack(pts, 1).astype(np.float32)
+
+
 def quadruped_source(count: int = 20000, seed: int = 0) -> GeneratorSource:
     return GeneratorSource("quadruped17_synthetic", "quadruped", "quadruped17",
                            generate_quadrupeds, count, seed)
@@ -354,3 +452,11 @@ def insect_source(count: int = 20000, seed: int = 0) -> GeneratorSource:
 
 def reptile_source(count: int = 20000, seed: int = 0) -> GeneratorSource:
     return GeneratorSource("reptile18_synthetic", "reptile", "reptile18", generate_reptiles, count, seed)
+
+
+def bat_source(count: int = 20000, seed: int = 0) -> GeneratorSource:
+    return GeneratorSource("bat16_synthetic", "bat", "bat16", generate_bats, count, seed)
+
+
+def biped_source(count: int = 20000, seed: int = 0) -> GeneratorSource:
+    return GeneratorSource("biped17_synthetic", "biped", "biped17", generate_bipeds, count, seed)
