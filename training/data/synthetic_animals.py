@@ -382,8 +382,8 @@ BIPED_SPECIES = {"theropod": (np.array([1.2, 2.0, 2.4, 0.8, 0.9, 0.35]), (-0.1, 
 
 def generate_bipeds(m: int, rng: np.random.Generator) -> np.ndarray:
     """(m, 17, 3) tailed bipeds (biped17 order), hips at the origin: theropod dinosaurs large and
-    small and kangaroos, standing, walking or running (legs in opposite phase), or, for the
-    kangaroos, hopping (legs together, the torso leaning forward) and resting on the tail.
+    small, standing, walking or running (legs in opposite phase), and kangaroos, hopping (legs
+    together, the torso leaning forward) or upright resting on the tail.
     Digitigrade legs: the knee forward, the ankle back, the foot forward again."""
     names = list(BIPED_SPECIES)
     kind = rng.integers(0, len(names), m)
@@ -392,8 +392,8 @@ def generate_bipeds(m: int, rng: np.random.Generator) -> np.ndarray:
     T, leg, tail, neck_l, head_l, arm = dims.T
     lo, hi = np.array([BIPED_SPECIES[names[k]][1] for k in kind]).T
     roo = kind == names.index("kangaroo")
-    hop = roo & (rng.random(m) < 0.4)
-    move = np.where(hop, 2, rng.choice(3, m, p=[0.3, 0.5, 0.2]))     # 0 stand, 1 walk, 2 run / hop
+    hop = roo & (rng.random(m) < 0.6)                                # kangaroos stand or hop
+    move = np.where(roo, 2 * hop, rng.choice(3, m, p=[0.3, 0.5, 0.2]))  # 0 stand, 1 walk, 2 run / hop
     pitch = np.where(move == 2, lo + rng.uniform(-0.3, 0.1, m) * (hi - lo), rng.uniform(lo, hi))
     pitch = np.where(hop, rng.uniform(0.1, 0.5, m), pitch)
     one, z = np.ones(m), np.zeros(m)
