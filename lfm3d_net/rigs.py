@@ -306,7 +306,7 @@ _make("reptile18", "reptile",
       fronts=[1, 1, 0, 0, -1, -1] + [1] * 6 + [-1] * 6)
 
 # Near the held-out bird (v8): winged and two-legged animals, same body frame.
-# A bat: the wing tip is the third finger's, the trailing edge the fifth's; wings in front.
+# A bat: the wing tip is the third finger's, the trailing edge the fifth's; nose front, rump and feet back.
 _make("bat16", "bat",
       ("nose", "crown", "left_ear", "right_ear", "chest", "rump",
        *(f"{side}_{part}" for side in ("left", "right")
