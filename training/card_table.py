@@ -14,8 +14,8 @@ baseline on trained rows; on held-out rows the baseline is an oracle (†): trai
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
+
+from training.compare import load_sources
 
 # (source, name in the card); sources new in v5 say so.
 ROWS = [
@@ -103,8 +103,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("eval_json", help="eval.json of the model")
     p.add_argument("--reference", default="", help="eval.json whose SimpleBaseline and flat columns are shown")
     args = p.parse_args(argv)
-    load = lambda path: json.loads(Path(path).read_text())["sources"]  # noqa: E731
-    print(card_table(load(args.eval_json), load(args.reference) if args.reference else None), end="")
+    reference = load_sources(args.reference) if args.reference else None
+    print(card_table(load_sources(args.eval_json), reference), end="")
 
 
 if __name__ == "__main__":

@@ -24,11 +24,16 @@ STATUS_MARK = {"train": "", "OOD category": " (OOD)", "held-out rig": " (rig)", 
 NOT_IN_DISTRIBUTION = ("person", "robot_arm", "legged_robot")
 
 
+def load_sources(path) -> dict:
+    """The per-source results (``sources``) of an eval.json of ``training.eval``."""
+    return json.loads(Path(path).read_text())["sources"]
+
+
 def _load(spec: str) -> tuple[str, dict]:
     label, sep, path = spec.partition("=")
     if not sep:
         label, path = Path(spec).parent.name, spec
-    return label, json.loads(Path(path).read_text())["sources"]
+    return label, load_sources(path)
 
 
 def _value(entry: dict | None, metric: str) -> float | None:

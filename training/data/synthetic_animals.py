@@ -355,14 +355,14 @@ def generate_bats(m: int, rng: np.random.Generator) -> np.ndarray:
     d3, d5 = L * rng.uniform(0.9, 1.3, m), L * rng.uniform(0.6, 0.9, m)
     flap = rng.uniform(-0.7, 0.9, m)                                 # wing elevation
     fold = np.clip(rng.uniform(-0.5, 1.0, m), 0, 1) * (flap > 0)    # upstroke folds the wing
+    wing = lambda spread, folded: np.where(fly[:, None], spread, folded)  # noqa: E731  (m, 3) directions
     for side in (1.0, -1.0):
         shoulder = np.stack([side * 0.12 * L, 0.05 * L, 0.05 * L], -1)
-        spread = lambda az, el: np.where(fly[:, None], _dir(side, az, el), 0)  # noqa: E731
-        closed = lambda az, el: np.where(fly[:, None], 0, _dir(side, az, el))  # noqa: E731
-        elbow = shoulder + hum[:, None] * (spread(-0.5 - 0.4 * fold, flap) + closed(-1.3, -0.5 * one))
-        wrist = elbow + fore[:, None] * (spread(0.4 - 0.9 * fold, flap) + closed(1.2, -0.3 * one))
-        tip = wrist + d3[:, None] * (spread(-0.1 - 1.2 * fold, flap - 0.1 * fold) + closed(-1.45, -0.8 * one))
-        trail = wrist + d5[:, None] * (spread(-1.1 - 0.4 * fold, flap) + closed(-1.4, -1.1 * one))
+        elbow = shoulder + hum[:, None] * wing(_dir(side, -0.5 - 0.4 * fold, flap), _dir(side, -1.3, -0.5 * one))
+        wrist = elbow + fore[:, None] * wing(_dir(side, 0.4 - 0.9 * fold, flap), _dir(side, 1.2, -0.3 * one))
+        tip = wrist + d3[:, None] * wing(_dir(side, -0.1 - 1.2 * fold, flap - 0.1 * fold),
+                                         _dir(side, -1.45, -0.8 * one))
+        trail = wrist + d5[:, None] * wing(_dir(side, -1.1 - 0.4 * fold, flap), _dir(side, -1.4, -1.1 * one))
         knee = rump + np.stack([side * 0.15 * L, -0.05 * L, -0.1 * L], -1)
         foot = knee + (0.35 * L)[:, None] * _dir(side, -1.2 * one, rng.uniform(-0.6, 0.3, m))
         pts += [elbow, wrist, tip, trail, foot]
@@ -396,10 +396,11 @@ def generate_bipeds(m: int, rng: np.random.Generator) -> np.ndarray:
     move = np.where(roo, 2 * hop, rng.choice(3, m, p=[0.3, 0.5, 0.2]))  # 0 stand, 1 walk, 2 run / hop
     pitch = np.where(move == 2, lo + rng.uniform(-0.3, 0.1, m) * (hi - lo), rng.uniform(lo, hi))
     pitch = np.where(hop, rng.uniform(0.1, 0.5, m), pitch)
-    one, z = np.ones(m), np.zeros(m)
+    z = np.zeros(m)
     hips = np.zeros((m, 3))
     chest = T[:, None] * _forward(z, pitch)
-    neck = chest + neck_l[:, None] * _forward(rng.uniform(-0.4, 0.4, m), np.clip(pitch + rng.uniform(-0.2, 0.8, m), -0.3, 1.4))
+    neck_yaw = rng.uniform(-0.4, 0.4, m)
+    neck = chest + neck_l[:, None] * _forward(neck_yaw, np.clip(pitch + rng.uniform(-0.2, 0.8, m), -0.3, 1.4))
     yaw = rng.uniform(-0.7, 0.7, m)
     head = neck + (0.4 * head_l)[:, None] * _forward(yaw, rng.uniform(-0.6, 0.3, m))
     snout = head + (0.6 * head_l)[:, None] * _forward(yaw + rng.normal(0, 0.1, m), rng.uniform(-0.5, 0.2, m))
