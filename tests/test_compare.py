@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from training.card_table import card_table
+from training.card_table import card_table, merge_references
 from training.compare import compare, in_distribution
 
 
@@ -80,14 +80,31 @@ def test_card_table_bolds_the_better_of_model_and_baseline_and_marks_oracles():
     assert lines[4] == "| mug8 | mug | **held-out category** | 17.7 % | 15.6 % | 5.6 % † | 45.0 % |", lines[4]
 
 
+def test_card_table_takes_each_source_from_the_first_reference_that_has_it():
+    old = {"mug8_synthetic": _card_src("mug", "OOD category", _entry(16.0, 18.0), _entry(5.6, 6.0))}
+    new = {"mug8_synthetic": _card_src("mug", "OOD category", _entry(15.0, 17.0), None),
+           "bat16_synthetic": _card_src("bat", "train", _entry(26.0, 30.0), _entry(8.4, 9.9))}
+    merged = merge_references([old, new])
+    assert merged["mug8_synthetic"] is old["mug8_synthetic"], "an earlier reference must win"
+    assert merged["bat16_synthetic"] is new["bat16_synthetic"], "a source only a later reference has comes from it"
+    model = {"bat16_synthetic": _card_src("bat", "train", _entry(11.1, 13.1))}
+    model["bat16_synthetic"]["flat"] = None
+    row = card_table(model, merged).splitlines()[2]
+    assert row == "| bat16 (v8) | bat | train | 13.1 % | 11.1 % | **8.4 %** | 40.0 % |", row
+
+
 def test_model_card_tables_are_the_committed_evaluations():
     """Every row of the card's two eval tables comes from the eval.json the card names (no
     hand-edited numbers): the clean one, and the known-rig one beside it."""
     root = Path(__file__).resolve().parents[1]
     card = (root / "lfm3d_net/models/MODEL_CARD.md").read_text()
-    m = re.search(r"training\.card_table\s+(\S+eval_clean\.json)\s+--reference\s+(\S+eval_clean\.json)`", card)
+    m = re.search(r"training\.card_table\s+(\S+eval_clean\.json)((?:\s+--reference\s+\S+eval_clean\.json)+)`", card)
     assert m, "MODEL_CARD.md no longer names the command that makes its tables"
+    refs = re.findall(r"--reference\s+(\S+)", m.group(2))
+
+    def sources(path, kind):
+        return json.loads((root / path.replace("eval_clean", kind)).read_text())["sources"]
+
     for kind in ("eval_clean", "eval_known_rig"):
-        model, ref = (json.loads((root / p.replace("eval_clean", kind)).read_text())["sources"] for p in m.groups())
-        table = card_table(model, ref)
+        table = card_table(sources(m.group(1), kind), merge_references([sources(r, kind) for r in refs]))
         assert table in card, f"the card's {kind} table differs from `training.card_table` of {m.group(1)}"

@@ -1,13 +1,15 @@
 """The model card's evaluation table, from an eval.json of ``training.eval``.
 
-    python -m training.card_table training/results/small_v7/eval_clean.json \\
-        --reference training/results/small_v5/eval_clean.json
+    python -m training.card_table training/results/small_v8/eval_clean.json \\
+        --reference training/results/small_v5/eval_clean.json \\
+        --reference training/results/small_v8/new_animals/eval_clean.json
 
 One row per source, in the card's order and with its names: 3D-LFM MPJPE and PA-MPJPE, the
 per-rig SimpleBaseline's and the flat floor's PA-MPJPE (mm for people, else % of the RMS
 radius). The baseline and flat columns come from ``--reference`` when the evaluation ran with
 ``--baseline-steps 0`` (``training.eval``'s batches are seeded, so an earlier run's baselines
-fit; ``training.compare --reference`` does the same). Bold marks the better of 3D-LFM and the
+fit; ``training.compare --reference`` does the same); with several, a source's columns come
+from the first that has it (sources added later have their baselines in a later evaluation). Bold marks the better of 3D-LFM and the
 baseline on trained rows; on held-out rows the baseline is an oracle (†): trained on data
 3D-LFM never saw.
 """
@@ -76,6 +78,14 @@ def _cell(entry: dict, metric: str, bold: bool = False, mark: str = "") -> str:
     return (f"**{text}**" if bold else text) + mark
 
 
+def merge_references(references: list[dict]) -> dict:
+    """One reference from several eval.json ``sources``: each source from the first that has it."""
+    merged = {}
+    for ref in reversed(references):
+        merged.update(ref)
+    return merged
+
+
 def card_table(sources: dict, reference: dict | None = None) -> str:
     """Markdown table of ``sources`` (eval.json's ``sources``), baseline and flat from
     ``reference`` (default: ``sources`` itself). Sources not in ROWS follow, by name."""
@@ -101,9 +111,11 @@ def card_table(sources: dict, reference: dict | None = None) -> str:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("eval_json", help="eval.json of the model")
-    p.add_argument("--reference", default="", help="eval.json whose SimpleBaseline and flat columns are shown")
+    p.add_argument("--reference", action="append", default=[],
+                   help="eval.json whose SimpleBaseline and flat columns are shown (repeatable: the first "
+                        "that has a source gives its columns)")
     args = p.parse_args(argv)
-    reference = load_sources(args.reference) if args.reference else None
+    reference = merge_references([load_sources(r) for r in args.reference]) if args.reference else None
     print(card_table(load_sources(args.eval_json), reference), end="")
 
 
