@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Reproduce the shipped CPU-default model (lfm3d_net/models/lfm3d_small.*, v7) on one GPU.
+# Reproduce the shipped CPU-default model (lfm3d_net/models/lfm3d_small.*, v8) on one GPU.
 # Exactly the stages that made it: v1 = three stages on the named sources (~19 min), then
 # v2 = four more with the procedural rigs mixed in (configs/small_curriculum.yaml, ~33 min),
 # then v3 = three more with the per-keypoint front input (configs/small_fronts.yaml, ~27 min),
 # v4 = two more with the robots and 1,000 procedural rigs per kind (~17 min; v1-v4 on an
 # H100, 2026-11-23), v5 = three more with 13 more named sources (~23 min, H200, 2026-12-02),
 # v6 = three more on v5's data with the new categories weighted up (~20 min, H200, 2026-12-02),
-# v7 = one more of 20.5 min on v6's data with 4 sources per step (H200, 2026-12-02), then the
-# export. Each stage but v7's fits a 10-minute GPU call. The evaluation commands (CPU) are in
-# training/results/small_v7/README.md.
+# v7 = one more of 20.5 min on v6's data with 4 sources per step (H200, 2026-12-02),
+# v8 = one more of 24 min with bats and bipeds added and four gap categories weighted up (H200,
+# 2026-12-02), then the export. Each stage but v7's and v8's fits a 10-minute GPU call. The
+# evaluation commands (CPU) are in training/results/small_v8/README.md.
 #
 #   bash training/reproduce_small.sh [DATA_DIR]   # DATA_DIR: the shared npz files (+ deepmimic_motions/)
 set -euo pipefail
@@ -69,5 +70,10 @@ MINUTES=9 BATCH=8192 LR3=5e-5 $V6 3
 # GPU calls), side by side with the k = 1 control arm (training/results/small_v7/README.md).
 $PY -m training.train --config training/configs/small_v7.yaml --device cuda --data-dir "$DATA" \
     --sources-per-step 4 --out-dir runs/small_v7_k4 --time-budget-min 20.5
-$PY -m training.export_onnx --checkpoint runs/small_v7_k4/best --output runs/small_v7_k4/lfm3d_small_v7.onnx --check
-echo "copy runs/small_v7_k4/{lfm3d_small_v7.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
+# v8: continue v7 (runs/small_v7_k4/best, the config's init_from) with bat16 and biped17 added,
+# laptop, fish, box and insect weighted up; one 24-min cosine stage, alone on the GPU (started
+# with training/background.sh and waited on across three GPU calls; training/results/small_v8/).
+$PY -m training.train --config training/configs/small_v8.yaml --device cuda --data-dir "$DATA" \
+    --time-budget-min 24
+$PY -m training.export_onnx --checkpoint runs/small_v8/best --output runs/small_v8/lfm3d_small_v8.onnx --check
+echo "copy runs/small_v8/{lfm3d_small_v8.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
