@@ -1,13 +1,12 @@
 """training.compare: side-by-side evaluation tables and the in-distribution / OOD summary;
 training.card_table: the model card's table of one model."""
-import json
 import re
 from pathlib import Path
 
 import pytest
 
 from training.card_table import card_table, merge_references
-from training.compare import compare, in_distribution
+from training.compare import compare, in_distribution, load_sources
 
 
 def _src(category, status, lfm, baseline=None, flat=40.0, mm=None):
@@ -103,7 +102,7 @@ def test_model_card_tables_are_the_committed_evaluations():
     refs = re.findall(r"--reference\s+(\S+)", m.group(2))
 
     def sources(path, kind):
-        return json.loads((root / path.replace("eval_clean", kind)).read_text())["sources"]
+        return load_sources(root / path.replace("eval_clean", kind))
 
     for kind in ("eval_clean", "eval_known_rig"):
         table = card_table(sources(m.group(1), kind), merge_references([sources(r, kind) for r in refs]))

@@ -9,9 +9,9 @@ per-rig SimpleBaseline's and the flat floor's PA-MPJPE (mm for people, else % of
 radius). The baseline and flat columns come from ``--reference`` when the evaluation ran with
 ``--baseline-steps 0`` (``training.eval``'s batches are seeded, so an earlier run's baselines
 fit; ``training.compare --reference`` does the same); with several, a source's columns come
-from the first that has it (sources added later have their baselines in a later evaluation). Bold marks the better of 3D-LFM and the
-baseline on trained rows; on held-out rows the baseline is an oracle (†): trained on data
-3D-LFM never saw.
+from the first that has it (sources added later have their baselines in a later evaluation).
+Bold marks the better of 3D-LFM and the baseline on trained rows; on held-out rows the
+baseline is an oracle (†): trained on data 3D-LFM never saw.
 """
 from __future__ import annotations
 
