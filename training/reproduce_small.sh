@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce the shipped CPU-default model (lfm3d_net/models/lfm3d_small.*, v8) on one GPU.
+# Reproduce the shipped CPU-default model (lfm3d_net/models/lfm3d_small.*, v9) on one GPU.
 # Exactly the stages that made it: v1 = three stages on the named sources (~19 min), then
 # v2 = four more with the procedural rigs mixed in (configs/small_curriculum.yaml, ~33 min),
 # then v3 = three more with the per-keypoint front input (configs/small_fronts.yaml, ~27 min),
@@ -8,8 +8,9 @@
 # v6 = three more on v5's data with the new categories weighted up (~20 min, H200, 2026-12-02),
 # v7 = one more of 20.5 min on v6's data with 4 sources per step (H200, 2026-12-02),
 # v8 = one more of 24 min with bats and bipeds added and four gap categories weighted up (H200,
-# 2026-12-02), then the export. Each stage but v7's and v8's fits a 10-minute GPU call. The
-# evaluation commands (CPU) are in training/results/small_v8/README.md.
+# 2026-12-02), v9 = one more of 24 min with every row behind its baseline weighted up by its gap
+# (H200, 2026-12-02), then the export. Each stage but v7's, v8's and v9's fits a 10-minute GPU
+# call. The evaluation commands (CPU) are in training/results/small_v9/README.md.
 #
 #   bash training/reproduce_small.sh [DATA_DIR]   # DATA_DIR: the shared npz files (+ deepmimic_motions/)
 set -euo pipefail
@@ -75,5 +76,10 @@ $PY -m training.train --config training/configs/small_v7.yaml --device cuda --da
 # with training/background.sh and waited on across three GPU calls; training/results/small_v8/).
 $PY -m training.train --config training/configs/small_v8.yaml --device cuda --data-dir "$DATA" \
     --time-budget-min 24
-$PY -m training.export_onnx --checkpoint runs/small_v8/best --output runs/small_v8/lfm3d_small_v8.onnx --check
-echo "copy runs/small_v8/{lfm3d_small_v8.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
+# v9: continue v8 (runs/small_v8/best, the config's init_from) on v8's data, each row still behind
+# its per-rig baseline weighted up by its gap; one 24-min cosine stage, alone on the GPU, as v8
+# (training/results/small_v9/).
+$PY -m training.train --config training/configs/small_v9.yaml --device cuda --data-dir "$DATA" \
+    --time-budget-min 24
+$PY -m training.export_onnx --checkpoint runs/small_v9/best --output runs/small_v9/lfm3d_small_v9.onnx --check
+echo "copy runs/small_v9/{lfm3d_small_v9.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
