@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from training.card_table import card_table, merge_references
-from training.compare import compare, in_distribution, load_sources
+from training.card_table import card_table
+from training.compare import compare, gaps, in_distribution, load_sources, merge_references
 
 
 def _src(category, status, lfm, baseline=None, flat=40.0, mm=None):
@@ -49,6 +49,40 @@ def test_reference_run_supplies_the_baseline_of_a_run_evaluated_without_one():
         compare([("ref", ref), ("new", new)], reference="v9")
 
 
+def test_baselines_fill_in_the_rows_the_reference_has_none_for():
+    ref = {"hand": _src("hand", "train", 9.0, 8.0)}
+    new = {"hand": _src("hand", "train", 7.5), "bat": _src("bat", "train", 11.0)}   # bat: added after ref
+    later = {"bat": _src("bat", "train", 26.0, 9.0, flat=41.0), "hand": _src("hand", "train", 9.5, 99.0)}
+    md = compare([("ref", ref), ("new", new)], reference="ref", baselines=[later])
+    assert "| bat | bat | — | 11.0 | 9.0 | 41.0 |" in md, md
+    assert "| hand | hand | 9.0 | 7.5 | 8.0 | 40.0 |" in md, "the reference's own baseline must win"
+    assert "| trained rows ahead of the baseline | 0 of 1 | 1 of 2 |" in md, md
+
+
+def test_gaps_lists_change_and_gap_to_two_decimals_worst_gap_first():
+    ref = {"hand": _src("hand", "train", 9.0, 8.0), "fish": _src("fish", "train", 9.0, 7.0),
+           "mug": _src("mug", "OOD category", 20.0, 5.0)}
+    old = {"hand": _src("hand", "train", 8.25), "fish": _src("fish", "train", 8.0), "mug": _src("mug", "OOD category", 16.0)}
+    new = {"hand": _src("hand", "train", 7.5), "fish": _src("fish", "train", 8.125),
+           "mug": _src("mug", "OOD category", 15.5), "bat": _src("bat", "train", 11.0)}
+    lines = gaps([("ref", ref), ("old", old), ("new", new)], reference="ref").splitlines()
+    assert lines[0] == "| source | status | old | new | change | SimpleBaseline | new - baseline |", lines[0]
+    # mug +10.50, fish +1.12, hand -0.50, then bat (no baseline)
+    assert [row.split(" | ")[0] for row in lines[2:6]] == ["| mug", "| fish", "| hand", "| bat"], lines
+    assert lines[3] == "| fish | train | 8.00 | 8.12 | +0.12 | 7.00 | +1.12 |", lines[3]
+    assert lines[4] == "| hand | train | 8.25 | 7.50 | -0.75 | 8.00 | -0.50 |", lines[4]
+    assert lines[5] == "| bat | train | — | 11.00 | — | — | — |", lines[5]
+    # trained rows both have: hand -0.75, fish +0.125 -> 1 of 2 lower, mean -0.3125
+    assert "- new lower than old on 1 of the 2 trained rows both have (mean change -0.312)" in lines, lines
+    assert "- new ahead of the baseline on 1 of 2 trained rows with one" in lines, lines
+    # in-distribution rows of new: hand, fish, bat (mean 26.625 / 3); old has hand and fish only
+    assert ("- in-distribution mean over new's 3 rows: 8.875; over the 2 both have: old 8.125, new 7.812"
+            in lines), lines
+    assert "- OOD categories over new's in-distribution mean: mug 1.75x" in lines, lines
+    with pytest.raises(ValueError, match="two"):
+        gaps([("new", new)])
+
+
 def _entry(pa, mpjpe, mm=None):
     e = {"pa_mpjpe_pct": pa, "mpjpe_pct": mpjpe}
     if mm is not None:
@@ -86,6 +120,9 @@ def test_card_table_takes_each_source_from_the_first_reference_that_has_it():
     merged = merge_references([old, new])
     assert merged["mug8_synthetic"] is old["mug8_synthetic"], "an earlier reference must win"
     assert merged["bat16_synthetic"] is new["bat16_synthetic"], "a source only a later reference has comes from it"
+    no_baseline = {"bat16_synthetic": _card_src("bat", "train", _entry(11.0, 13.0), None)}
+    assert merge_references([no_baseline, new])["bat16_synthetic"] is new["bat16_synthetic"], \
+        "a reference without a baseline for a source must not hide a later one that has it"
     model = {"bat16_synthetic": _card_src("bat", "train", _entry(11.1, 13.1))}
     model["bat16_synthetic"]["flat"] = None
     row = card_table(model, merged).splitlines()[2]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 
-from training.compare import load_sources
+from training.compare import load_sources, merge_references
 
 # (source, name in the card); sources new in v5 say so.
 ROWS = [
@@ -76,14 +76,6 @@ def _cell(entry: dict, metric: str, bold: bool = False, mark: str = "") -> str:
     mm = entry.get(f"{metric}_mm")
     text = f"{mm:.0f} mm" if mm is not None else f"{entry[f'{metric}_pct']:.1f} %"
     return (f"**{text}**" if bold else text) + mark
-
-
-def merge_references(references: list[dict]) -> dict:
-    """One reference from several eval.json ``sources``: each source from the first that has it."""
-    merged = {}
-    for ref in reversed(references):
-        merged.update(ref)
-    return merged
 
 
 def card_table(sources: dict, reference: dict | None = None) -> str:
