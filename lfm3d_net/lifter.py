@@ -23,6 +23,17 @@ from .backends.metadata import model_info
 from .engine_cache import Profile
 
 _LOG = logging.getLogger("lfm3d.lifter")
+# Inputs without what a rig supplies lift much worse (the model card's "What the rig buys"):
+# without sides a left/right-symmetric subject and its depth mirror look the same, and the
+# network answers with their average, near flat; a kNN graph loses the skeleton. Lifting goes
+# on (both are valid input); the first such call logs why, every one is counted in `hints`.
+_HINTS = {
+    "no_sides": "lift: no rig named and every side 0: a subject with left and right parts comes out "
+                "near flat in depth without them. Name a rig (rig=), pass sides= "
+                "(-1 left, +1 right), or register the rig (lfm3d_net/rigs.py)",
+    "knn_graph": "lift: no rig named and no edges given: the network works on a 4-NN graph of the "
+                 "points, not the skeleton, and its 3D is much worse. Name a rig or pass edges=",
+}
 #: Fewest valid keypoints an instance needs (checked by validate_and_pad).
 MIN_VALID_POINTS = inputs.MIN_VALID_POINTS
 #: Adjacency cache entries kept per Lifter (rig/edge sets x N); tiny, bounded anyway.
@@ -130,6 +141,8 @@ class Lifter:
         self.log = logger or _LOG
         self._adj_cache: dict[tuple, np.ndarray] = {}
         self._rig_cache: dict[str, _RigArrays] = {}
+        # calls (not instances) that lacked what a rig gives, by _HINTS key
+        self.hints: dict[str, int] = dict.fromkeys(_HINTS, 0)
 
     @classmethod
     def load(cls, model: str | Path | None = None, backend: str | Backend = "auto", *,
@@ -275,6 +288,7 @@ class Lifter:
             batch = inputs.validate_and_pad(keypoints, mask=mask, sides=sides, fronts=fronts,
                                             max_keypoints=self.max_keypoints)
             adjacency = self._instance_adjacency(batch, instance_edges)
+            self._hint(batch.sides, any(e is None or len(e) == 0 for e in instance_edges))
             return self._finish(batch, adjacency, batch.sides, batch.fronts)
         if rig:
             r = self._rig(rig)
@@ -292,7 +306,17 @@ class Lifter:
             raise ValueError(f"lift: rig {rig!r} has {r.n} keypoints but the input has "
                              f"N={kp.shape[1]}")
         adjacency = self._adjacency(kp, m, edges)
+        if not rig:
+            self._hint(batch.sides, edges is None or len(edges) == 0)
         return self._finish(batch, adjacency, batch.sides, batch.fronts)
+
+    def _hint(self, sides: np.ndarray, knn: bool) -> None:
+        """Count (and the first time, log) a call without sides or without edges: (B, N) sides."""
+        for key, hit in (("no_sides", not sides.any()), ("knn_graph", knn)):
+            if hit:
+                if not self.hints[key]:
+                    self.log.warning("%s (logged once; Lifter.hints counts the calls)", _HINTS[key])
+                self.hints[key] += 1
 
     def _lift_rig(self, keypoints, mask, r: _RigArrays) -> LiftResult | None:
         """`lift` with a rig's own edges, sides and fronts, or None when the input does not fit the

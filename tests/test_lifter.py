@@ -303,3 +303,25 @@ def test_flip_average_runs_image_and_mirror_in_one_backend_call_and_still_splits
         calls.clear()
         plain = lf.lift(kp, rig="coco17")
         assert calls == [3] and not np.allclose(plain.points, split.points, atol=ATOL_PX)
+
+
+def test_lifts_without_sides_or_edges_are_counted_and_logged_once(tiny_onnx, caplog):
+    """No rig, no sides, no edges: still lifted (valid input), but the caller is told once
+    why the 3D will be poor, and every such call is counted."""
+    rig = get_rig("coco17")
+    with Lifter.load(tiny_onnx, backend="onnxruntime", threads=1) as lf:
+        with caplog.at_level(logging.WARNING, logger="lfm3d"):
+            for _ in range(3):
+                assert lf.lift(_kp(2, 17)).points.shape == (2, 17, 3)
+        assert lf.hints == {"no_sides": 3, "knn_graph": 3}, lf.hints
+        assert caplog.text.count("every side 0") == 1, caplog.text
+        assert caplog.text.count("no edges given") == 1, caplog.text
+        lf.lift(_kp(2, 17), edges=rig.edge_array())                  # edges, still no sides
+        lf.lift(_kp(2, 17), sides=rig.side_array())                  # sides on a kNN graph
+        assert lf.hints == {"no_sides": 4, "knn_graph": 4}, lf.hints
+        lf.lift(_kp(2, 17), rig="coco17")                            # the rig gives both
+        lf.lift(_kp(1, 17), rig="coco17", sides=np.zeros(17))        # a named rig is the caller's choice
+        lf.lift(_kp(2, 17), instance_edges=[rig.edge_array()] * 2, sides=rig.side_array())
+        assert lf.hints == {"no_sides": 4, "knn_graph": 4}, lf.hints
+        lf.lift(_kp(2, 17), instance_edges=[rig.edge_array(), None])  # one instance on kNN, no sides
+        assert lf.hints == {"no_sides": 5, "knn_graph": 5}, lf.hints
