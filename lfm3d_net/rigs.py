@@ -117,7 +117,10 @@ def load_rigs_yaml(path, register: bool = True) -> list[Rig]:
 
     Top-level key `rigs`: a list of mappings with `name`, `category`, `joints`,
     `edges` (list of index pairs, or of joint-name pairs) and optional `sides` and
-    `fronts` (default all 0). Returns the rigs in file order.
+    `fronts`; left out, they come from the joint names as for the built-in rigs
+    (`left_*` / `l_*` -> -1, `right_*` / `r_*` -> +1; `nose`, `front`, ... -> +1, `tail`,
+    `back`, ... -> -1; else 0): without sides a symmetric subject lifts near flat. Returns
+    the rigs in file order.
     """
     import yaml  # lazy: only user-rig loading needs PyYAML
 
@@ -137,8 +140,8 @@ def load_rigs_yaml(path, register: bool = True) -> list[Rig]:
                 raise ValueError(f"{path}: rigs[{i}].edges[{k}] is not a pair: {pair}")
             edges.append(tuple(joints.index(p) if isinstance(p, str) and p in joints
                                else _as_index(p, path, i, k) for p in pair))
-        sides = tuple(int(s) for s in e.get("sides") or [0] * len(joints))
-        fronts = tuple(int(f) for f in e.get("fronts") or [0] * len(joints))
+        sides = tuple(int(s) for s in e["sides"]) if e.get("sides") else tuple(map(_side_of, joints))
+        fronts = tuple(int(f) for f in e["fronts"]) if e.get("fronts") else tuple(map(_front_of, joints))
         rig = Rig(str(e["name"]), str(e.get("category", "")), joints, tuple(edges), sides, fronts)
         out.append(register_rig(rig, overwrite=True) if register else rig)
     return out

@@ -28,7 +28,7 @@ from sensor_msgs.msg import CameraInfo
 from visualization_msgs.msg import MarkerArray
 
 from lfm3d_net import metric
-from lfm3d_net.rigs import get_rig
+from lfm3d_net.rigs import get_rig, load_rigs_yaml
 from lfm3d_ros import conversions, node_params
 from lfm3d_ros.diagnostics import LiftStats
 from lfm3d_ros.lifting import lift_instances
@@ -77,6 +77,9 @@ class LiftNode(Node):
     def on_configure(self, state: State) -> TransitionCallbackReturn:
         try:
             cfg = node_params.read(self)
+            if cfg.rigs_file:  # before default_rig, which may name one of them
+                names = [r.name for r in load_rigs_yaml(cfg.rigs_file)]
+                self.get_logger().info(f"rigs_file {cfg.rigs_file}: registered {', '.join(names) or 'no rigs'}")
             if cfg.default_rig:
                 get_rig(cfg.default_rig)  # KeyError now, not per message
             self._lifter = self._load_lifter(cfg)

@@ -31,6 +31,7 @@ class NodeConfig:
     flip_average: bool = False       # also lift the mirror image and average: 2x network work, a few % better
     min_confidence: float = 0.3      # points below are masked out (treated as missing)
     default_rig: str = ""            # rig for instances that name none (if N matches)
+    rigs_file: str = ""              # YAML of your own rigs (config/rigs_example.yaml), loaded on configure
     output_frame: str = ""           # frame_id of the outputs; empty = the input's frame_id
     qos_depth: int = 1               # input queue depth; 1 = drop old input under overload
     qos_reliability: str = "best_effort"  # input QoS: best_effort (sensor data) | reliable
@@ -44,7 +45,7 @@ class NodeConfig:
 
 
 READ_ONLY = {"model", "backend", "precision", "engine_cache_dir", "threads", "max_batch",
-             "max_keypoints", "qos_depth", "qos_reliability", "use_camera_info", "autostart"}
+             "max_keypoints", "qos_depth", "qos_reliability", "use_camera_info", "autostart", "rigs_file"}
 
 DESCRIPTIONS = {
     "model": "Path of the ONNX model; empty = the shipped CPU default model.",
@@ -58,6 +59,8 @@ DESCRIPTIONS = {
                     "network work for a few percent lower error.",
     "min_confidence": "Keypoints with confidence below this are treated as missing.",
     "default_rig": "Rig used for instances whose rig field is empty, when its joint count matches.",
+    "rigs_file": "YAML of your own rigs (format: config/rigs_example.yaml), registered on configure, so "
+                 "messages can name them and get their edges, sides and fronts; empty = built-in rigs only.",
     "output_frame": "frame_id of lifted_3d and markers; empty = the input header's frame_id.",
     "qos_depth": "Depth of the keypoints_2d queue; 1 drops old input under overload.",
     "qos_reliability": "keypoints_2d reliability: best_effort (sensor data QoS) or reliable.",

@@ -8,6 +8,7 @@ also proves that a params-file override changes behaviour (output_frame, min_con
 
 import itertools
 import math
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,7 @@ from ros_helpers import (Probe, make_array, make_instance, ros_env, start_lift_n
                          write_params, write_stub_model)
 
 OVERRIDE_FRAME = "override_frame"
+RIGS_YAML = Path(__file__).resolve().parents[1] / "config" / "rigs_example.yaml"   # gripper5, upper_body7
 _stamps = itertools.count(1000)
 
 
@@ -33,7 +35,7 @@ def lifter(tmp_path_factory):
     params = write_params(tmp / "override.yaml", model=str(write_stub_model(tmp / "stub.onnx")),
                           backend="onnxruntime", threads=1, qos_reliability="reliable",
                           qos_depth=10, use_camera_info=False, min_confidence=0.5,
-                          output_frame=OVERRIDE_FRAME, flip_average=True)
+                          output_frame=OVERRIDE_FRAME, flip_average=True, rigs_file=str(RIGS_YAML))
     log = tmp / "lift_node.log"
     proc = start_lift_node(env, log, [params])
     probe = Probe()
@@ -98,6 +100,15 @@ def test_params_file_turns_flip_averaging_on(lifter):
     probe, _, log = lifter
     _send(probe, [make_instance(17, 3, rig="coco17")])   # lifted through the image + mirror path
     assert "flip_average=True" in log.read_text()
+
+
+def test_rigs_file_registers_user_rigs_that_messages_can_name(lifter):
+    probe, _, log = lifter
+    unknown = _counter(probe, "dropped unknown_rig")
+    out = _send(probe, [make_instance(7, 21, rig="upper_body7"), make_instance(5, 22, rig="gripper5")])
+    assert [s.instance_id for s in out.skeletons] == [21, 22], "instances naming a rigs_file rig must be lifted"
+    assert _counter(probe, "dropped unknown_rig") == unknown
+    assert "registered gripper5, upper_body7" in log.read_text()
 
 
 def test_params_file_min_confidence_masks_points_and_drops_instance(lifter):

@@ -119,6 +119,18 @@ def test_example_yaml_loads_and_registers():
     assert get_rig("upper_body7").fronts == (1, 0, 0, 0, 0, 0, 0)
 
 
+def test_yaml_rig_without_sides_or_fronts_takes_them_from_the_joint_names(tmp_path):
+    p = tmp_path / "r.yaml"
+    p.write_text("rigs:\n"
+                 "  - name: lizard5\n    joints: [nose, left_leg, right_leg, belly, tail_tip]\n"
+                 "    edges: [[nose, belly], [left_leg, belly], [right_leg, belly], [belly, tail_tip]]\n"
+                 "  - name: lizard5_zero\n    joints: [nose, left_leg, right_leg, belly, tail_tip]\n"
+                 "    sides: [0, 0, 0, 0, 0]\n    fronts: [0, 0, 0, 0, 0]\n")
+    named, zero = load_rigs_yaml(p)
+    assert named.sides == (0, -1, 1, 0, 0) and named.fronts == (1, 0, 0, 0, -1), (named.sides, named.fronts)
+    assert zero.sides == (0,) * 5 and zero.fronts == (0,) * 5, "explicit values must win over the names"
+
+
 def test_yaml_with_unknown_edge_joint_raises(tmp_path):
     p = tmp_path / "r.yaml"
     p.write_text("rigs:\n  - name: t\n    joints: [a, b]\n    edges: [[a, zz]]\n")
