@@ -146,6 +146,12 @@ def cmd_lift(args) -> int:
         raise InputError(f"input file not found: {src}")
     if src.suffix not in (".json", ".npz") or dst.suffix not in (".json", ".npz"):
         raise InputError("INPUT and OUTPUT must end in .json or .npz")
+    if args.rigs_file:
+        from lfm3d_net.rigs import load_rigs_yaml
+        try:
+            load_rigs_yaml(args.rigs_file)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"--rigs-file: {exc}") from None
     lifter = _load_lifter(args)
     plot_items = []
     if src.suffix == ".json":
@@ -254,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     lift.add_argument("output", help="output .json or .npz")
     lift.add_argument("--rig", default=None,
                       help="rig name for instances that name none (supplies edges and sides)")
+    lift.add_argument("--rigs-file", default=None,
+                      help="YAML of your own rigs (config/rigs_example.yaml) that --rig and the input may name")
     lift.add_argument("--min-confidence", type=float, default=0.0,
                       help="JSON: points with confidence <= this are treated as missing")
     lift.add_argument("--plot", default=None, help="write a PNG of input 2D beside lifted 3D")

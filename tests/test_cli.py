@@ -55,6 +55,18 @@ def test_npz_round_trip(tiny_onnx, tmp_path):
         np.testing.assert_array_equal(out["mask"], mask)
 
 
+def test_rigs_file_lets_the_input_name_a_user_rig(tiny_onnx, tmp_path, capsys):
+    src, dst = tmp_path / "in.json", tmp_path / "out.json"
+    kp = _kp(seed=1)[:7].tolist()
+    src.write_text(json.dumps({"instances": [{"keypoints": kp, "rig": "upper_body7"}]}))
+    args = ["lift", str(src), str(dst), "--model", str(tiny_onnx), "--threads", "1"]
+    yaml_path = Path(__file__).resolve().parents[1] / "config" / "rigs_example.yaml"
+    assert main(args + ["--rigs-file", str(yaml_path)]) == 0, capsys.readouterr().err
+    assert np.asarray(json.loads(dst.read_text())["instances"][0]["points_3d"]).shape == (7, 3)
+    assert main(args + ["--rigs-file", str(tmp_path / "missing.yaml")]) == 2
+    assert "--rigs-file" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("content, match", [
     ("{not json", "cannot read JSON"),
     ('{"people": []}', "instances"),
