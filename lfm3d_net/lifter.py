@@ -34,6 +34,8 @@ _HINTS = {
     "knn_graph": "lift: no rig named and no edges given: the network works on a 4-NN graph of the "
                  "points, not the skeleton, and its 3D is much worse. Name a rig or pass edges=",
 }
+
+
 #: Fewest valid keypoints an instance needs (checked by validate_and_pad).
 MIN_VALID_POINTS = inputs.MIN_VALID_POINTS
 #: Adjacency cache entries kept per Lifter (rig/edge sets x N); tiny, bounded anyway.
@@ -235,7 +237,7 @@ class Lifter:
                    ) -> np.ndarray:
         """(B, N, N) bool: rig/user edges (masked points keep only their self-loop), else
         kNN among the visible points."""
-        if edges is None or len(edges) == 0:
+        if _no_edges(edges):
             return graph.knn_adjacency(kp, mask, k=self.knn)
         return _masked_adjacency(self._edge_adjacency(edges, mask.shape[1]), mask)
 
@@ -288,7 +290,7 @@ class Lifter:
             batch = inputs.validate_and_pad(keypoints, mask=mask, sides=sides, fronts=fronts,
                                             max_keypoints=self.max_keypoints)
             adjacency = self._instance_adjacency(batch, instance_edges)
-            self._hint(batch.sides, any(e is None or len(e) == 0 for e in instance_edges))
+            self._hint(batch.sides, any(map(_no_edges, instance_edges)))
             return self._finish(batch, adjacency, batch.sides, batch.fronts)
         if rig:
             r = self._rig(rig)
@@ -307,7 +309,7 @@ class Lifter:
                              f"N={kp.shape[1]}")
         adjacency = self._adjacency(kp, m, edges)
         if not rig:
-            self._hint(batch.sides, edges is None or len(edges) == 0)
+            self._hint(batch.sides, _no_edges(edges))
         return self._finish(batch, adjacency, batch.sides, batch.fronts)
 
     def _hint(self, sides: np.ndarray, knn: bool) -> None:
@@ -389,6 +391,11 @@ class Lifter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _no_edges(edges) -> bool:
+    """Whether an edge list is absent or empty, so the instance gets the kNN graph."""
+    return edges is None or len(edges) == 0
 
 
 def _masked_adjacency(base: np.ndarray, mask: np.ndarray) -> np.ndarray:
