@@ -140,6 +140,21 @@ def test_exclude_takes_sources_out_of_training_and_validation(tmp_path):
         training_sources(TrainConfig(sources=["hand21_synthetic"], exclude=["*"]))
 
 
+def test_include_adds_held_out_sources_to_training_and_validation():
+    from training.config import TrainConfig, training_sources
+    from training.data import registry
+    from training.train import make_val_set
+    held_out = "bird15_synthetic"
+    assert held_out not in registry.train_sources(0), "the test needs a source the default set holds out"
+    cfg = TrainConfig(sources=["hand21_synthetic"], include=[held_out, "hand21_synthetic"],
+                      val_batches=1, val_batch_size=4)
+    assert training_sources(cfg) == ["hand21_synthetic", held_out], "include appends, once per name"
+    assert set(make_val_set(cfg, torch.device("cpu"))) == {"hand21_synthetic", held_out}
+    assert held_out in training_sources(TrainConfig(procedural_rigs=0, include=[held_out]))
+    with pytest.raises(ValueError, match="unknown data source"):
+        training_sources(TrainConfig(sources=["hand21_synthetic"], include=["no_such_source"]))
+
+
 def test_sources_per_step_splits_each_step_into_chunks_of_independently_drawn_sources(tmp_path, monkeypatch):
     from training.data.mixture import PoseMixture
     from training.train import train

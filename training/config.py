@@ -40,6 +40,8 @@ class TrainConfig:
                          "SOURCE_SETS: v2, v4) instead of all of TRAIN_SOURCES, so an old config keeps its data")
     exclude: list = _f([], "source names or glob patterns taken out of the training sources (a held-out arm); "
                        "they are then unseen in evaluation too")
+    include: list = _f([], "source names added to the training sources (a control arm: a held-out category "
+                       "trained on after all); they are then in the validation set too")
     weights: dict = _f({}, "per-source sampling weight: name or glob pattern (procedural_*) -> weight; an exact "
                        "name wins over patterns, the first matching pattern over the default 1.0")
     val_sources: list = _f([], "validation source names; empty = the training sources that are in "
@@ -193,8 +195,9 @@ def resolve_sources(names: list | None, procedural_rigs: int | None = None, sour
 
 def training_sources(cfg: TrainConfig) -> list[str]:
     """The training source names of ``cfg``: ``sources`` (or the default set: ``source_set``,
-    ``procedural_rigs``) without those matching ``exclude``."""
+    ``procedural_rigs``) and ``include``, without those matching ``exclude``."""
     names = resolve_sources(cfg.sources, cfg.procedural_rigs, cfg.source_set)
+    names += [n for n in resolve_sources(cfg.include) if n not in names] if cfg.include else []
     kept = [n for n in names if not any(fnmatch.fnmatchcase(n, pat) for pat in cfg.exclude)]
     if not kept:
         raise ValueError(f"exclude {cfg.exclude} removes every training source")
