@@ -197,7 +197,8 @@ def training_sources(cfg: TrainConfig) -> list[str]:
     """The training source names of ``cfg``: ``sources`` (or the default set: ``source_set``,
     ``procedural_rigs``) and ``include``, without those matching ``exclude``."""
     names = resolve_sources(cfg.sources, cfg.procedural_rigs, cfg.source_set)
-    names += [n for n in resolve_sources(cfg.include) if n not in names] if cfg.include else []
+    if cfg.include:  # not resolve_sources([]): empty there means the whole default set
+        names += [n for n in resolve_sources(cfg.include) if n not in names]
     kept = [n for n in names if not any(fnmatch.fnmatchcase(n, pat) for pat in cfg.exclude)]
     if not kept:
         raise ValueError(f"exclude {cfg.exclude} removes every training source")
