@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce the shipped CPU-default model (lfm3d_net/models/lfm3d_small.*, v10) on one GPU.
+# Reproduce the shipped CPU-default model (lfm3d_net/models/lfm3d_small.*, v11) on one GPU.
 # Exactly the stages that made it: v1 = three stages on the named sources (~19 min), then
 # v2 = four more with the procedural rigs mixed in (configs/small_curriculum.yaml, ~33 min),
 # then v3 = three more with the per-keypoint front input (configs/small_fronts.yaml, ~27 min),
@@ -10,8 +10,9 @@
 # v8 = one more of 24 min with bats and bipeds added and four gap categories weighted up (H200,
 # 2026-12-02), v9 = one more of 24 min with every row behind its baseline weighted up by its gap
 # (H200, 2026-12-02), v10 = three more of 8-8.5 min with the rows still behind weighted from
-# their v9 gaps (H200, 2026-12-02/03), then the export. Each stage but v7's, v8's and v9's fits
-# a 10-minute GPU call. The evaluation commands (CPU) are in training/results/small_v10/README.md.
+# their v9 gaps (H200, 2026-12-02/03), v11 = three more of 7.8-8.5 min weighted from v10's gaps
+# (H200, 2026-12-03), then the export. Each stage but v7's, v8's and v9's fits a 10-minute GPU
+# call. The evaluation commands (CPU) are in training/results/small_v11/README.md.
 #
 #   bash training/reproduce_small.sh [DATA_DIR]   # DATA_DIR: the shared npz files (+ deepmimic_motions/)
 set -euo pipefail
@@ -89,5 +90,12 @@ V10="$PY -m training.train --config training/configs/small_v10.yaml --device cud
 $V10 --time-budget-min 8
 $V10 --init-from runs/small_v10/last.safetensors --lr 4e-5 --out-dir runs/small_v10b --time-budget-min 8.5
 $V10 --init-from runs/small_v10b/last.safetensors --lr 3e-5 --out-dir runs/small_v10c --time-budget-min 8.5
-$PY -m training.export_onnx --checkpoint runs/small_v10c/best --output runs/small_v10c/lfm3d_small_v10.onnx --check
-echo "copy runs/small_v10c/{lfm3d_small_v10.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
+# v11: continue v10 (runs/small_v10c/best, the config's init_from) on v10's data, each row
+# weighted from its v10 gap; three cosine stages, one per GPU call, as v10
+# (training/results/small_v11/).
+V11="$PY -m training.train --config training/configs/small_v11.yaml --device cuda --data-dir $DATA"
+$V11 --time-budget-min 8.5
+$V11 --init-from runs/small_v11/last.safetensors --lr 3e-5 --out-dir runs/small_v11b --time-budget-min 8.5
+$V11 --init-from runs/small_v11b/last.safetensors --lr 2e-5 --out-dir runs/small_v11c --time-budget-min 7.8
+$PY -m training.export_onnx --checkpoint runs/small_v11c/best --output runs/small_v11c/lfm3d_small_v11.onnx --check
+echo "copy runs/small_v11c/{lfm3d_small_v11.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
