@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce the shipped CPU-default model (lfm3d_net/models/lfm3d_small.*, v11) on one GPU.
+# Reproduce the shipped CPU-default model (lfm3d_net/models/lfm3d_small.*, v12) on one GPU.
 # Exactly the stages that made it: v1 = three stages on the named sources (~19 min), then
 # v2 = four more with the procedural rigs mixed in (configs/small_curriculum.yaml, ~33 min),
 # then v3 = three more with the per-keypoint front input (configs/small_fronts.yaml, ~27 min),
@@ -11,8 +11,9 @@
 # 2026-12-02), v9 = one more of 24 min with every row behind its baseline weighted up by its gap
 # (H200, 2026-12-02), v10 = three more of 8-8.5 min with the rows still behind weighted from
 # their v9 gaps (H200, 2026-12-02/03), v11 = three more of 7.8-8.5 min weighted from v10's gaps
-# (H200, 2026-12-03), then the export. Each stage but v7's, v8's and v9's fits a 10-minute GPU
-# call. The evaluation commands (CPU) are in training/results/small_v11/README.md.
+# (H200, 2026-12-03), v12 = three more of 6.2-8.5 min weighted from v11's gaps (H200, 2026-12-03),
+# then the export. Each stage but v7's, v8's and v9's fits a 10-minute GPU
+# call. The evaluation commands (CPU) are in training/results/small_v12/README.md.
 #
 #   bash training/reproduce_small.sh [DATA_DIR]   # DATA_DIR: the shared npz files (+ deepmimic_motions/)
 set -euo pipefail
@@ -97,5 +98,12 @@ V11="$PY -m training.train --config training/configs/small_v11.yaml --device cud
 $V11 --time-budget-min 8.5
 $V11 --init-from runs/small_v11/last.safetensors --lr 3e-5 --out-dir runs/small_v11b --time-budget-min 8.5
 $V11 --init-from runs/small_v11b/last.safetensors --lr 2e-5 --out-dir runs/small_v11c --time-budget-min 7.8
-$PY -m training.export_onnx --checkpoint runs/small_v11c/best --output runs/small_v11c/lfm3d_small_v11.onnx --check
-echo "copy runs/small_v11c/{lfm3d_small_v11.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
+# v12: continue v11 (runs/small_v11c/best, the config's init_from) on v11's data, each row
+# weighted from its v11 gap; three cosine stages, one per GPU call, as v11 (stage 3 got the
+# 6.2 minutes the session's device time had left; training/results/small_v12/).
+V12="$PY -m training.train --config training/configs/small_v12.yaml --device cuda --data-dir $DATA"
+$V12 --time-budget-min 8.5
+$V12 --init-from runs/small_v12/last.safetensors --lr 2e-5 --out-dir runs/small_v12b --time-budget-min 8.5
+$V12 --init-from runs/small_v12b/last.safetensors --lr 1.5e-5 --out-dir runs/small_v12c --time-budget-min 6.2
+$PY -m training.export_onnx --checkpoint runs/small_v12c/best --output runs/small_v12c/lfm3d_small_v12.onnx --check
+echo "copy runs/small_v12c/{lfm3d_small_v12.onnx,best.safetensors,best.json} to lfm3d_net/models/lfm3d_small.{onnx,safetensors,json}"
