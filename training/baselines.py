@@ -176,11 +176,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int, default=BaselineConfig.steps, help="optimiser steps per rig")
     p.add_argument("--batch-size", type=int, default=BaselineConfig.batch_size, help="samples per step")
     p.add_argument("--data-dir", default="", help="directory of the shared real-data npz files")
+    p.add_argument("--seed", type=int, default=BaselineConfig.seed, help="initialisation and data seed")
     p.add_argument("--device", default="cpu", help="cpu | cuda")
     p.add_argument("--out", default="runs/baselines", help="output directory: <rig>.safetensors + .json")
     args = p.parse_args(argv)
     from training.config import resolve_sources
-    cfg = BaselineConfig(steps=args.steps, batch_size=args.batch_size)
+    cfg = BaselineConfig(steps=args.steps, batch_size=args.batch_size, seed=args.seed)
     models = train_per_rig(resolve_sources(args.sources), cfg, data_dir=args.data_dir,
                            device=args.device, log_every=max(args.steps // 5, 1))
     save_baselines(args.out, models)

@@ -116,17 +116,20 @@ def _np(b: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             b["target"].float().cpu().numpy())
 
 
+def instance_errors(batches: list[dict], fn) -> dict:
+    """`lift_metrics` of ``fn(batch) -> (B, N, 3) numpy`` over every batch: dict of (S,) arrays,
+    S the total instances, in batch order (the same order for every method)."""
+    acc: dict[str, list] = {}
+    for b in batches:
+        kp, m, tgt = _np(b)
+        for k, v in lift_metrics(fn(b), kp, m, tgt).items():
+            acc.setdefault(k, []).append(v)
+    return {k: np.concatenate(v) for k, v in acc.items()}
+
+
 def evaluate_methods(batches: list[dict], methods: dict, category: str) -> dict:
     """method name -> summary; ``methods`` maps a name to ``fn(batch) -> (B, N, 3) numpy``."""
-    res = {}
-    for mname, fn in methods.items():
-        acc: dict[str, list] = {}
-        for b in batches:
-            kp, m, tgt = _np(b)
-            for k, v in lift_metrics(fn(b), kp, m, tgt).items():
-                acc.setdefault(k, []).append(v)
-        res[mname] = summarise({k: np.concatenate(v) for k, v in acc.items()}, category)
-    return res
+    return {mname: summarise(instance_errors(batches, fn), category) for mname, fn in methods.items()}
 
 
 @torch.no_grad()
@@ -257,23 +260,29 @@ def view_overrides(args) -> dict:
     return out
 
 
+def load_for_eval(checkpoint: str, device, data_dir: str = "") -> tuple[torch.nn.Module, TrainConfig, dict]:
+    """(model in eval mode, the TrainConfig it was trained with, its checkpoint ``extra``):
+    the config fills in the views, sources and data the evaluation draws from."""
+    from training.checkpoint import load_metadata, load_model
+    model = load_model(checkpoint, device)
+    extra = load_metadata(checkpoint).get("extra", {})
+    cfg = TrainConfig(**{**TrainConfig().to_dict(), **extra.get("train_config", {})})
+    if data_dir:
+        cfg.data_dir = data_dir
+    return model, cfg, extra
+
+
 def evaluate(args) -> str:
     """Run every table; returns the markdown (also written to ``<out>/eval.md``)."""
     from lfm3d_net.rigs import get_rig
     from training.baselines import (BaselineConfig, flat_lift, load_baseline, predict_simple_baseline,
                                    save_baselines, train_per_rig)
-    from training.checkpoint import load_metadata, load_model
     from training.data import registry
     t0 = time.perf_counter()
     device = torch.device(args.device)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    model = load_model(args.checkpoint, device)
-    extra = load_metadata(args.checkpoint).get("extra", {})
-    saved = extra.get("train_config", {})
-    cfg = TrainConfig(**{**TrainConfig().to_dict(), **saved})
-    if args.data_dir:
-        cfg.data_dir = args.data_dir
+    model, cfg, extra = load_for_eval(args.checkpoint, device, args.data_dir)
     train_views = dict(cfg.views)  # what 3D-LFM was trained on; the baselines get the same
     cfg.views = {**cfg.views, **view_overrides(args)}
     train_names = extra.get("train_sources") or training_sources(cfg)
