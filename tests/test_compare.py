@@ -39,6 +39,15 @@ def test_robots_people_and_procedural_rigs_are_not_in_distribution_rows():
     assert not in_distribution(_src("hand", "held-out source", 1.0))
 
 
+def test_procedural_rigs_are_counted_apart_from_the_named_rows_ahead_of_the_baseline():
+    new = {"hand": _src("hand", "train", 8.0, 9.0), "fish": _src("fish", "train", 9.0, 7.0),
+           "proc": _src("procedural_creature", "train", 20.0, 12.0)}
+    md = compare([("new", new)])
+    assert "| trained rows ahead of the baseline | 1 of 3 |" in md, md
+    assert "| named trained rows ahead (procedural rigs aside) | 1 of 2 |" in md, md
+    assert "- named rows (procedural rigs aside): 1 of 2 ahead" in gaps([("old", new), ("new", new)])
+
+
 def test_reference_run_supplies_the_baseline_of_a_run_evaluated_without_one():
     ref = {"hand": _src("hand", "train", 9.0, 8.0)}
     new = {"hand": _src("hand", "train", 7.5)}          # --baseline-steps 0: no baseline of its own
