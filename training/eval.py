@@ -87,6 +87,12 @@ def run_lfm(model: torch.nn.Module, b: dict) -> np.ndarray:
     return model(b["keypoints"], b["mask"], b["adjacency"], b["sides"], b.get("fronts")).float().cpu().numpy()
 
 
+def run_simple_baseline(model, b: dict) -> np.ndarray:
+    """A SimpleBaseline's (B, N, 3) camera-frame prediction for a batch dict, as numpy."""
+    from training.baselines import predict_simple_baseline
+    return predict_simple_baseline(model, *_np(b)[:2])
+
+
 @torch.no_grad()
 def run_lfm_flip_average(model: torch.nn.Module, b: dict) -> np.ndarray:
     """`run_lfm` averaged with the lift of the mirror image, as `Lifter(flip_average=True)`:
@@ -275,8 +281,7 @@ def load_for_eval(checkpoint: str, device, data_dir: str = "") -> tuple[torch.nn
 def evaluate(args) -> str:
     """Run every table; returns the markdown (also written to ``<out>/eval.md``)."""
     from lfm3d_net.rigs import get_rig
-    from training.baselines import (BaselineConfig, flat_lift, load_baseline, predict_simple_baseline,
-                                   save_baselines, train_per_rig)
+    from training.baselines import BaselineConfig, flat_lift, load_baseline, save_baselines, train_per_rig
     from training.data import registry
     t0 = time.perf_counter()
     device = torch.device(args.device)
@@ -321,7 +326,7 @@ def evaluate(args) -> str:
         batches = draw(name, args.samples, cfg, seed=args.seed, device=device)
         methods = {"3D-LFM": lfm, "flat": flat}
         if rig in baselines:
-            methods["SimpleBaseline"] = lambda b, m=baselines[rig]: predict_simple_baseline(m, *_np(b)[:2])
+            methods["SimpleBaseline"] = lambda b, m=baselines[rig]: run_simple_baseline(m, b)
         r = evaluate_methods(batches, methods, cat)
         results["sources"][name] = {"category": cat, "rig": rig, "status": status, **r}
         # A baseline of a held-out rig was trained on it (given with --baselines): an oracle

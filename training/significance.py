@@ -14,12 +14,12 @@ this rig":
   (``python -m training.baselines --seed S``), and each gets its own interval.
 
 The baseline's seed can move it by more than the gaps it is used to judge
-(`training/results/small_v12/significance/`), so the bar is the baseline's mean over seeds, and the verdict
-comes from the gap to it: a bootstrap that draws the instances *and* the seeds with
-replacement (one seed: the plain paired bootstrap). **ahead** when that interval lies below 0,
-**behind** when it lies above 0, **level** otherwise: a gap of that size is not told apart from
-noise by this evaluation. The batches are `training.eval`'s (same seed, views and sample count), so
-the 3D-LFM and seed-0 columns repeat its table's numbers.
+(`training/results/small_v12/significance/`), so the bar is the baseline's mean over seeds,
+and the verdict comes from the gap to it: a bootstrap that draws the instances *and* the
+seeds with replacement (one seed: the plain paired bootstrap). **ahead** when that interval
+lies below 0, **behind** when it lies above 0, **level** otherwise: a gap of that size is not
+told apart from noise by this evaluation. The batches are `training.eval`'s (same seed, views
+and sample count), so the 3D-LFM and seed-0 columns repeat its table's numbers.
 
 Instances of a synthetic source are independent draws; those of a real mocap source are
 frames of a few clips, correlated, so their intervals are too narrow.
@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from training.eval import CLEAN_VIEWS, _np, draw, instance_errors, load_for_eval, run_lfm, table
+from training.eval import (draw, instance_errors, load_for_eval, run_lfm, run_simple_baseline, table,
+                           view_overrides)
 
 
 def gap_interval(lfm: np.ndarray, base: np.ndarray, resamples: int = 10000, level: float = 0.95,
@@ -84,9 +85,10 @@ def compare_rows(checkpoint: str, baseline_dirs: list[str], sources: list[str], 
     ``gap``). A source whose rig has no baseline in some folder raises (naming the folder): a
     missing seed would bias the verdict.
     """
-    from training.baselines import load_baseline, predict_simple_baseline
+    from training.baselines import load_baseline
     from training.config import make_source
-    model, cfg, _ = load_for_eval(checkpoint, torch.device(device), data_dir)
+    dev = torch.device(device)
+    model, cfg, _ = load_for_eval(checkpoint, dev, data_dir)
     cfg.views = {**cfg.views, **views}
     rows = []
     for name in sources:
@@ -95,10 +97,10 @@ def compare_rows(checkpoint: str, baseline_dirs: list[str], sources: list[str], 
         for stem in stems:
             if not stem.with_suffix(".safetensors").is_file():
                 raise FileNotFoundError(f"no baseline for rig {rig!r} ({name}) in {stem.parent}/")
-        batches = draw(name, samples, cfg, seed=seed, device=torch.device(device))
+        batches = draw(name, samples, cfg, seed=seed, device=dev)
         lfm = instance_errors(batches, lambda b: run_lfm(model, b))[metric]
-        base = np.stack([instance_errors(batches, lambda b, m=load_baseline(stem, device):
-                                         predict_simple_baseline(m, *_np(b)[:2]))[metric] for stem in stems])
+        base = np.stack([instance_errors(batches, lambda b, m=load_baseline(stem, dev):
+                                         run_simple_baseline(m, b))[metric] for stem in stems])
         gap = gap_interval(lfm, base, seed=seed)
         rows.append({"source": name, "rig": rig, "lfm": float(lfm.mean()),
                      "baselines": [float(e.mean()) for e in base],
@@ -130,13 +132,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the batches and the bootstrap")
     p.add_argument("--metric", default="pa_mpjpe", choices=("pa_mpjpe", "mpjpe"))
     p.add_argument("--clean", action="store_true", help="clean 2D, as training.eval --clean")
+    p.add_argument("--view", action="append", default=[], metavar="KEY=VALUE",
+                   help="ViewConfig override, as training.eval --view (repeatable)")
     p.add_argument("--data-dir", default="", help="directory of the shared real-data npz files")
     p.add_argument("--device", default="cpu")
     p.add_argument("--out", default="", help="also write the table to this markdown file")
     args = p.parse_args(argv)
     metric = f"{args.metric}_pct"
     rows = compare_rows(args.checkpoint, args.baselines, args.sources, args.samples,
-                        dict(CLEAN_VIEWS) if args.clean else {}, metric, args.seed, args.data_dir,
+                        view_overrides(args), metric, args.seed, args.data_dir,
                         args.device)
     text = markdown(rows, [Path(d).name for d in args.baselines], metric)
     print(text)
