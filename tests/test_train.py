@@ -181,3 +181,12 @@ def test_sources_per_step_must_divide_the_batch(tmp_path):
     from training.train import train
     with pytest.raises(ValueError, match="sources_per_step=3"):
         train(tiny_cfg(tmp_path, batch_size=16, sources_per_step=3))
+
+
+def test_train_does_not_import_eval():
+    """training.train validates with training.metrics; eval imports train (rig transfer), so
+    train importing eval back would be a circle."""
+    import subprocess
+    import sys
+    code = "import sys, training.train; assert 'training.eval' not in sys.modules, 'train imports eval'"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -28,6 +28,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from training.config import TrainConfig, add_config_args, config_from_namespace
 from training.config import build_mixture, build_model, resolve_sources, training_sources
+from training.metrics import lift_metrics
 
 CSV_FIELDS = ["step", "loss", "lr", "val_loss", "val_mpjpe_pct", "val_pa_mpjpe_pct",
               "samples_per_s", "elapsed_s"]
@@ -92,7 +93,6 @@ def _to(batch: dict, device: torch.device) -> dict:
 @torch.no_grad()
 def validate(model: torch.nn.Module, val: dict[str, list[dict]], loss_fn) -> dict:
     """Mean val loss and camera-aligned MPJPE / PA-MPJPE (% of RMS radius), per source and overall."""
-    from training.eval import lift_metrics  # eval imports train (rig-transfer run): import late
     was_training = model.training
     model.eval()
     per_source = {}
