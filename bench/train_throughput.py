@@ -2,7 +2,7 @@
 (`training.train.train`: views rendered on the device, bf16 autocast on CUDA, AdamW step),
 one after another in one process, so the sources are built once.
 
-    python -m bench.train_throughput --config training/configs/small_v6.yaml --device cuda \\
+    python -m bench.train_throughput --config training/configs/small_v12.yaml --device cuda \\
         --data-dir DIR --batch-sizes 4096 8192 16384 32768 --seconds 30
 
 Prints one markdown table: batch, optimiser steps, samples/s over the optimiser steps (the

@@ -203,5 +203,5 @@ def test_procedural_rigs_setting_widens_the_default_training_sources_only():
         resolve_sources(["procedural_creature_5"])
     with pytest.raises(ValueError, match=">= 0"):
         registry.procedural_names(-1)
-    cfg = load_config(Path(__file__).resolve().parents[1] / "training/configs/small_robots_diverse.yaml")
-    assert cfg.procedural_rigs == 1000
+    cfg = load_config(Path(__file__).resolve().parents[1] / "training/configs/small_v12.yaml")
+    assert cfg.procedural_rigs == 3000

@@ -3,7 +3,7 @@
 # Export comes before eval so a slow eval never costs the ONNX file.
 # Fits a 10-minute device call with the defaults (5 min training + ~3 min eval/export).
 #
-#   OUT=/tmp/out bash training/gpu_job.sh [--config training/configs/small.yaml] [--minutes 5] [--device cuda]
+#   OUT=/tmp/out bash training/gpu_job.sh --config training/configs/CONFIG.yaml [--minutes 5] [--device cuda]
 #       [--data-dir .device/data] [--name small] [--eval-samples 1024] [--baseline-steps 1000]
 #       [--transfer-steps 1500] [--nproc 1] [--no-eval] [--no-export] [--resume]
 #
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CONFIG=training/configs/small.yaml
+CONFIG=""
 MINUTES=5
 DEVICE=cuda
 DATA_DIR=.device/data
@@ -46,6 +46,7 @@ while [[ $# -gt 0 ]]; do
     *) echo "gpu_job.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+[[ -n "$CONFIG" ]] || { echo "gpu_job.sh: --config is required (training/configs/*.yaml)" >&2; exit 2; }
 NAME=${NAME:-$(basename "$CONFIG" .yaml)}
 RUN=runs/$NAME
 OUT=${OUT:-out/$NAME}

@@ -1,8 +1,8 @@
 """Train 3D-LFM: CPU, one GPU, or many GPUs with DistributedDataParallel.
 
     python -m training.train --config training/configs/tiny_cpu.yaml
-    python -m training.train --config training/configs/small.yaml --device cuda --time-budget-min 6
-    torchrun --nproc_per_node=4 -m training.train --config training/configs/base.yaml
+    python -m training.train --config training/configs/small_v12.yaml --device cuda --time-budget-min 6
+    torchrun --nproc_per_node=4 -m training.train --config training/configs/small_v12.yaml
 
 Writes into ``out_dir``: ``config.json``, ``train_log.csv`` (+ TensorBoard events if
 installed), ``last.{safetensors,json,optim.pt}``, ``best.{safetensors,json}`` (by val
