@@ -16,6 +16,13 @@ import numpy as np
 from lfm3d_net.graph import check_edges
 
 MIN_VALID_POINTS = 3  # fewer visible points cannot fix a 3D shape's rotation
+# Degenerate input (checked by `spread_check`): coordinates beyond MAX_ABS_COORD are corrupt
+# (no camera has a million pixels a side; float32 squares overflow near 1e19), and valid points
+# whose spread is below MIN_SPREAD, or below MIN_REL_SPREAD of their magnitude (float32 keeps
+# ~7 digits), coincide: there is no 2D shape to lift and any scale fitted to it is noise.
+MAX_ABS_COORD = 1e6
+MIN_SPREAD = 1e-6
+MIN_REL_SPREAD = 1e-4
 
 
 @dataclass
@@ -171,6 +178,34 @@ def _checked_keypoints(keypoints, mask, max_keypoints):
     return kp, m, pad, lengths, squeeze
 
 
+def spread_check(kp: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which instances are degenerate: (too_large (B,), collapsed (B,)) bool.
+
+    kp (B, N, 2) any units, finite at valid points; mask (B, N) bool, True = valid.
+    too_large: a valid |x| or |y| > MAX_ABS_COORD. collapsed (only where not too_large): the
+    largest |offset| of a valid point from the valid centroid (the network's normalising
+    scale) is < MIN_SPREAD, or <= MIN_REL_SPREAD x the largest valid |coordinate|.
+    """
+    m = np.asarray(mask, bool)[..., None]                                 # (B, N, 1)
+    kp = np.where(m, np.asarray(kp, np.float64), 0.0)                     # (B, N, 2)
+    magnitude = np.abs(kp).max(axis=(1, 2))                               # (B,)
+    centre = kp.sum(axis=1) / np.maximum(m.sum(axis=1), 1)                # (B, 2)
+    spread = np.where(m, np.abs(kp - centre[:, None]), 0.0).max(axis=(1, 2))  # (B,)
+    too_large = ~(magnitude <= MAX_ABS_COORD)
+    collapsed = ~too_large & ((spread < MIN_SPREAD) | (spread <= MIN_REL_SPREAD * magnitude))
+    return too_large, collapsed
+
+
+def _check_spread(kp: np.ndarray, mask: np.ndarray) -> None:
+    """ValueError naming the first degenerate instance (see `spread_check`)."""
+    too_large, collapsed = spread_check(kp, mask)
+    for bad, what in ((too_large, f"has a valid coordinate beyond +-{MAX_ABS_COORD:g}"),
+                      (collapsed, "has valid points that coincide (no 2D spread to lift)")):
+        rows = np.flatnonzero(bad)
+        if rows.size:
+            raise ValueError(f"keypoints instance {int(rows[0])} {what} ({rows.size} instance(s) affected)")
+
+
 def _signs(value, name: str, B: int, N: int, lengths, squeeze: bool, pad) -> np.ndarray:
     """A sides / fronts argument -> (B, N) float32 in {-1, 0, +1}, 0 on padding."""
     v = np.asarray(_per_instance(value, name, B, N, lengths, squeeze))
@@ -201,7 +236,9 @@ def validate_and_pad(keypoints, mask=None, edges=None, sides=None, max_keypoints
         LiftInputs (keypoints float32 (B, N, 2), mask bool (B, N), edges int64
         (E, 2) or None, sides float32 (B, N), squeeze, lengths, fronts float32 (B, N) or None).
     Raises:
-        ValueError naming the argument and the offending instance/keypoint/edge.
+        ValueError naming the argument and the offending instance/keypoint/edge, also for a
+        degenerate instance (`spread_check`: coordinates beyond MAX_ABS_COORD, or valid
+        points that coincide).
     """
     fast = _fast_keypoints(keypoints, mask, max_keypoints)
     if fast is None:
@@ -209,6 +246,7 @@ def validate_and_pad(keypoints, mask=None, edges=None, sides=None, max_keypoints
     else:  # nothing to convert or pad
         kp, m, squeeze = fast
         pad, lengths = None, np.full(m.shape[0], m.shape[1], dtype=np.int64)
+    _check_spread(kp, m)
     B, N = m.shape
     if edges is None or np.size(edges) == 0:
         e = None

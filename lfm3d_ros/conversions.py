@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from lfm3d_net.inputs import MIN_VALID_POINTS  # the Lifter's own minimum, not a second copy
+from lfm3d_net.inputs import MAX_ABS_COORD, MIN_VALID_POINTS, spread_check  # the Lifter's own rules
 
 # reason key -> what it means (diagnostics and docs use the same keys)
 REASONS: dict[str, str] = {
@@ -29,6 +29,10 @@ REASONS: dict[str, str] = {
     "unknown_rig": "rig name not in the rig registry",
     "rig_mismatch": "rig has a different number of joints than the instance",
     "over_max_batch": "more valid instances in one message than max_batch",
+    "out_of_range": f"a valid x or y beyond +-{MAX_ABS_COORD:g} pixels (corrupt coordinates)",
+    "degenerate": "the valid points coincide (all zero, identical, or a vanishing spread)",
+    "degenerate_output": "the lifted 3D is non-finite or collapses to a point, or its metric "
+                         "depth is not a positive finite number",
 }
 
 
@@ -127,6 +131,11 @@ def parse_instance(kp, index: int, limits: Limits, rig_lookup: RigLookup | None 
     if int(valid.sum()) < MIN_VALID_POINTS:
         raise _Reject("too_few_points",
                       f"{int(valid.sum())} valid points (min_confidence={limits.min_confidence})")
+    too_large, collapsed = spread_check(np.stack([x, y], axis=-1)[None], valid[None])
+    if too_large[0]:
+        raise _Reject("out_of_range", f"a valid coordinate beyond +-{MAX_ABS_COORD:g}")
+    if collapsed[0]:
+        raise _Reject("degenerate", "the valid points coincide: no 2D spread to lift")
     rig = _resolve_rig(str(kp.rig), n, limits, rig_lookup)
     edges = _edges_from_flat(kp.edges, n)
     if edges.size == 0 and rig is not None:
@@ -135,7 +144,9 @@ def parse_instance(kp, index: int, limits: Limits, rig_lookup: RigLookup | None 
              else np.zeros(n, np.float32))
     fronts = np.asarray(rig.front_array(), np.float32) if rig is not None else None
     xy = np.where(valid[:, None], np.stack([x, y], axis=-1), 0.0).astype(np.float32)
-    return Instance(index=index, instance_id=int(kp.instance_id), category=str(kp.category),
+    # An empty category takes the rig's (coco17 -> person), so the size prior fits.
+    category = str(kp.category) or (getattr(rig, "category", "") if rig is not None else "")
+    return Instance(index=index, instance_id=int(kp.instance_id), category=category,
                     rig=getattr(rig, "name", "") if rig is not None else "",
                     xy=xy, valid=valid, confidence=np.where(valid, np.clip(conf, 0, 1), 0).astype(np.float32),
                     edges=edges, sides=sides, fronts=fronts)
