@@ -11,8 +11,13 @@ object (a *size prior*: a person is about 1.7 m tall), a weak-perspective camera
 and the metric skeleton is `points * metres_per_pixel + (X, Y, z)`, in the camera's
 optical frame (REP 103: x right, y down, z forward), metres.
 
-The *extent* is the largest distance between two valid points (rotation invariant, and
-for a standing person it is about the body height, which is what people quote).
+The *extent* is the largest distance between two valid points (rotation invariant). A size
+prior is what people quote (a person's stature), but a rig's keypoints span less: COCO-17
+runs from the eyes to the ankles, about 0.92 of the stature. `keypoint_extent_prior` scales
+the category's prior by the rig's measured fraction (`RIG_EXTENT_FRACTION`), so a 1.70 m
+person lifted with coco17 is placed as 1.57 m of keypoints, not 1.70 m (4-8 % too far).
+The extent still depends on the pose (a crouch spans less than a stride): the fractions are
+medians over varied motion, and a person far from such poses is placed proportionally off.
 Lens distortion is ignored: keypoints are assumed rectified or the distortion small.
 """
 
@@ -53,6 +58,19 @@ DEFAULT_SIZE_PRIORS: dict[str, float] = {
 }
 DEFAULT_UNKNOWN_SIZE = 1.0  # metres; used for a category with no prior
 
+# Keypoint extent of a rig as a fraction of its category's size prior (the stature for people):
+# medians over the 11,813 frames of ../shared/data/cmu_iclone_mocap.npz (one 1.75 m rig, real
+# motion: walking, running, jumping, climbing, dance), each rig's points derived as in
+# training/data (tests/test_node_metric.py re-measures them where the data is present).
+# Rigs not listed count as 1.0: their category's prior is taken as their keypoint extent.
+RIG_EXTENT_FRACTION: dict[str, float] = {
+    "coco17": 0.925,             # eyes / ears to ankles
+    "mocap26": 0.939,            # head joint to toe bases
+    "h36m17": 0.979,             # head top to ankles
+    "panoptic15": 0.895,         # nose to ankles
+    "coco_wholebody133": 0.978,  # face, finger tips and toes
+}
+
 
 def size_prior(category: str, priors: dict[str, float] | None = None,
                default: float = DEFAULT_UNKNOWN_SIZE) -> float:
@@ -62,6 +80,13 @@ def size_prior(category: str, priors: dict[str, float] | None = None,
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"size prior for category {category!r} must be > 0 metres, got {value}")
     return float(value)
+
+
+def keypoint_extent_prior(category: str, rig: str = "", priors: dict[str, float] | None = None,
+                          default: float = DEFAULT_UNKNOWN_SIZE) -> float:
+    """Metres the keypoints of `rig` span for an object of `category`: the size prior times
+    the rig's RIG_EXTENT_FRACTION (1.0 for rigs not listed)."""
+    return size_prior(category, priors, default) * RIG_EXTENT_FRACTION.get(rig or "", 1.0)
 
 
 def extent(points: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
@@ -103,10 +128,12 @@ def place_metric(points: np.ndarray, center: np.ndarray, mask: np.ndarray,
     center:      (B, 2) pixels, the 2D centroid the points are relative to (Lifter .center)
     mask:        (B, N) bool, True = valid point
     k:           (9,) or (3, 3) camera matrix, pixels
-    metric_size: (B,) or scalar, metres: the real extent of each object (size prior)
+    metric_size: (B,) or scalar, metres: the real keypoint extent of each object
+                 (`keypoint_extent_prior`)
     Returns (points_m (B, N, 3) metres in the camera optical frame,
              depth (B,) metres, metres_per_pixel (B,)).
-    Instances whose extent is zero (fewer than 2 distinct valid points) get NaN.
+    Instances whose extent is zero or not finite (fewer than 2 distinct valid points, or
+    corrupt points) get NaN: never a depth of 0, inf or a sign flip.
     """
     points = np.asarray(points, dtype=np.float64)
     center = np.asarray(center, dtype=np.float64)
@@ -119,9 +146,10 @@ def place_metric(points: np.ndarray, center: np.ndarray, mask: np.ndarray,
     fx, fy, cx, cy = intrinsics_from_k(k)
     f = 0.5 * (fx + fy)  # isotropic scale: keeps the 3D shape undistorted
 
-    pixel_size = extent(points, mask)                                   # (B,)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        m_per_px = np.where(pixel_size > 0, size / pixel_size, np.nan)  # (B,)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # corrupt -> NaN below
+        pixel_size = extent(points, mask)                               # (B,)
+        ok = np.isfinite(pixel_size) & (pixel_size > 0)
+        m_per_px = np.where(ok, size / pixel_size, np.nan)              # (B,)
     depth = f * m_per_px                                                # (B,)
     x = (center[:, 0] - cx) * depth / fx
     y = (center[:, 1] - cy) * depth / fy

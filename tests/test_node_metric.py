@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from conftest import requires_shared_data
 from lfm3d_net import metric
 
 K = np.array([500.0, 0, 320, 0, 500.0, 240, 0, 0, 1])
@@ -76,3 +77,45 @@ def test_every_builtin_category_has_a_size_prior():
     from lfm3d_net.rigs import BUILTIN_RIGS, get_rig
     missing = sorted({get_rig(r).category for r in BUILTIN_RIGS} - set(metric.DEFAULT_SIZE_PRIORS))
     assert not missing, f"categories without a size prior (metric.DEFAULT_SIZE_PRIORS, config/lift.yaml): {missing}"
+
+
+def test_keypoint_extent_prior_is_the_stature_times_the_rigs_fraction():
+    # A 1.70 m person seen as COCO-17 keypoints spans eyes to ankles, ~1.57 m.
+    assert metric.keypoint_extent_prior("person", "coco17") == pytest.approx(1.70 * 0.925)
+    assert metric.keypoint_extent_prior("person", "") == pytest.approx(1.70)
+    assert metric.keypoint_extent_prior("hand", "hand21") == pytest.approx(0.19)   # not listed: 1.0
+    assert metric.keypoint_extent_prior("person", "coco17", {"person": 1.80}) == pytest.approx(1.80 * 0.925)
+
+
+def test_place_metric_gives_nan_not_a_depth_for_non_finite_points():
+    pts = np.full((1, 3, 3), 1e200)
+    pts[0, 0] = -1e200                                    # extent overflows to inf
+    _, depth, _ = metric.place_metric(pts, np.zeros((1, 2)), np.ones((1, 3), bool), K, 1.0)
+    assert np.isnan(depth[0])
+
+
+def _cmu_extent_fractions():
+    """Median keypoint extent / 1.75 m of the CMU rig, per calibrated rig (chunked: N x N)."""
+    from conftest import SHARED_DATA
+    retarget = pytest.importorskip("training.data.retarget")
+    poses = np.load(SHARED_DATA / "cmu_iclone_mocap.npz")["positions"]
+    rigs = {name: retarget.RETARGET[name] for name in ("coco17", "mocap26", "h36m17", "panoptic15")}
+    try:
+        from training.data.synthetic_human import attach_wholebody
+        rigs["coco_wholebody133"] = lambda p: attach_wholebody(p, np.random.default_rng(0))
+    except ImportError:  # the wholebody builder is training code; the others are enough
+        pass
+    out = {}
+    for name, convert in rigs.items():
+        frames = poses[::4] if name == "coco_wholebody133" else poses
+        ext = np.concatenate([metric.extent(np.asarray(convert(frames[i:i + 200]), np.float64))
+                              for i in range(0, len(frames), 200)])
+        out[name] = float(np.median(ext)) / 1.75
+    return out
+
+
+@requires_shared_data
+def test_rig_extent_fractions_are_the_cmu_mocap_medians():
+    measured = _cmu_extent_fractions()
+    for rig, fraction in measured.items():
+        assert metric.RIG_EXTENT_FRACTION[rig] == pytest.approx(fraction, abs=0.01), rig
