@@ -269,6 +269,37 @@ _make("coco_wholebody133", "person",
       + [(9, 91), (10, 112), (0, 23 + 30)],  # wrists to hands, nose to face nose tip
       [_side_of(j) for j in _COCO17 + _FEET] + FACE68_SIDES + [-1] * 21 + [1] * 21)
 
+# Detector layouts (not in training: inference rigs for lfm3d_net.adapters; the model is
+# correspondence-free, so these lift like any unseen rig). Sides are the subject's, as in
+# both detectors' own joint names; fronts from the names (nose, toes +1; heels -1).
+# OpenPose BODY_25: COCO's 17 points re-ordered plus neck, mid-hip and six foot points.
+_make("body25", "person",
+      ("nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder",
+       "left_elbow", "left_wrist", "mid_hip", "right_hip", "right_knee", "right_ankle",
+       "left_hip", "left_knee", "left_ankle", "right_eye", "left_eye", "right_ear", "left_ear",
+       "left_big_toe", "left_small_toe", "left_heel", "right_big_toe", "right_small_toe",
+       "right_heel"),
+      [(1, 8), (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (8, 9), (9, 10), (10, 11),
+       (8, 12), (12, 13), (13, 14), (1, 0), (0, 15), (15, 17), (0, 16), (16, 18), (14, 19),
+       (19, 20), (14, 21), (11, 22), (22, 23), (11, 24)])
+# MediaPipe Pose (BlazePose) 33 landmarks. Edges: mp.solutions.pose.POSE_CONNECTIONS, which
+# leave the head, the mouth and the body apart, plus ear-shoulder (as coco17) and mouth-nose, so
+# the network's local graph is one skeleton as in the trained rigs. foot_index is the toe tip
+# (front), which its name does not say.
+_MP_POSE33 = ("nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner",
+              "right_eye", "right_eye_outer", "left_ear", "right_ear", "mouth_left",
+              "mouth_right", *(f"{side}_{part}" for part in
+                               ("shoulder", "elbow", "wrist", "pinky", "index", "thumb", "hip",
+                                "knee", "ankle", "heel", "foot_index")
+                               for side in ("left", "right")))
+_make("mediapipe_pose33", "person", _MP_POSE33,
+      [(0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (9, 10), (11, 12),
+       (11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (17, 19), (12, 14), (14, 16), (16, 18),
+       (16, 20), (16, 22), (18, 20), (11, 23), (12, 24), (23, 24), (23, 25), (24, 26), (25, 27),
+       (26, 28), (27, 29), (28, 30), (29, 31), (30, 32), (27, 31), (28, 32),
+       (7, 11), (8, 12), (0, 9), (0, 10)],
+      fronts=[1 if j.endswith("foot_index") else _front_of(j) for j in _MP_POSE33])
+
 # Animals: AP-10K order; CUB-200 part order.
 _make("quadruped17", "quadruped",
       ("left_eye", "right_eye", "nose", "neck", "root_of_tail", "left_shoulder", "left_elbow",
