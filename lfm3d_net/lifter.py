@@ -124,7 +124,7 @@ class Lifter:
         info: model metadata (`backends.metadata.model_info`), for `info()`.
         flip_average: also lift the mirror image of every instance (x -> -x, sides
             negated) and average the two camera-frame results (mirrored back): twice the
-            network work for a few % lower error (`training/results/small_v5/flip_average/`).
+            network work for a few % lower error (`training/results/small_v12/flip_average/`).
             Settable at any time.
     """
 

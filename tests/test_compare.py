@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from training.card_table import card_table
+from training.card_table import card_table, summary_table
 from training.compare import compare, gaps, in_distribution, load_sources, merge_references
 
 
@@ -138,18 +138,44 @@ def test_card_table_takes_each_source_from_the_first_reference_that_has_it():
     assert row == "| bat16 (v8) | bat | train | 13.1 % | 11.1 % | **8.4 %** | 40.0 % |", row
 
 
-def test_model_card_tables_are_the_committed_evaluations():
-    """Every row of the card's two eval tables comes from the eval.json the card names (no
-    hand-edited numbers): the clean one, and the known-rig one beside it."""
-    root = Path(__file__).resolve().parents[1]
-    card = (root / "lfm3d_net/models/MODEL_CARD.md").read_text()
-    m = re.search(r"training\.card_table\s+(\S+eval_clean\.json)((?:\s+--reference\s+\S+eval_clean\.json)+)`", card)
-    assert m, "MODEL_CARD.md no longer names the command that makes its tables"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _named_tables(text: str, summary: bool) -> list[str]:
+    """`training.card_table [--summary]` output for the command ``text`` names (up to the closing
+    backtick): the clean and known-rig tables, or the one summary table."""
+    flag = r"\s+--summary" if summary else ""
+    m = re.search(r"training\.card_table" + flag + r"\s+(\S+eval_clean\.json)((?:\s+--reference\s+\S+eval_clean\.json)+)`",
+                  text)
+    assert m, "the text no longer names the card_table command that makes its table"
     refs = re.findall(r"--reference\s+(\S+)", m.group(2))
 
-    def sources(path, kind):
-        return load_sources(root / path.replace("eval_clean", kind))
+    def load(p, kind="eval_clean"):
+        return load_sources(ROOT / p.replace("eval_clean", kind))
 
-    for kind in ("eval_clean", "eval_known_rig"):
-        table = card_table(sources(m.group(1), kind), merge_references([sources(r, kind) for r in refs]))
-        assert table in card, f"the card's {kind} table differs from `training.card_table` of {m.group(1)}"
+    if summary:
+        return [summary_table(load(m.group(1)), load(m.group(1), "eval_known_rig"),
+                              merge_references([load(r) for r in refs]))]
+    return [card_table(load(m.group(1), kind), merge_references([load(r, kind) for r in refs]))
+            for kind in ("eval_clean", "eval_known_rig")]
+
+
+def test_the_per_source_tables_are_the_committed_evaluations():
+    """Every row of the per-source tables comes from the eval.json files they name (no
+    hand-edited numbers): the clean one, and the known-rig one beside it."""
+    text = (ROOT / "training/results/small_v12/tables.md").read_text()
+    for table in _named_tables(text, summary=False):
+        assert table in text, "tables.md differs from `training.card_table`"
+
+
+@pytest.mark.parametrize("doc", ["README.md", "lfm3d_net/models/MODEL_CARD.md"])
+def test_the_accuracy_table_is_what_its_command_prints(doc):
+    """The accuracy table sits between `<!-- accuracy-table -->` markers and is the output of the
+    command named there, on committed evaluations. A slot holding another table (another
+    command) is checked by that table's own test."""
+    m = re.search(r"<!-- accuracy-table -->(.*?)<!-- /accuracy-table -->", (ROOT / doc).read_text(), re.S)
+    assert m, f"{doc}: no accuracy-table slot"
+    if "training.card_table --summary" not in m.group(1):
+        pytest.skip(f"{doc}: the slot holds another table")
+    table, = _named_tables(m.group(1), summary=True)
+    assert table in m.group(1), f"{doc}: the accuracy table differs from `training.card_table --summary`"

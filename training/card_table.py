@@ -1,8 +1,13 @@
-"""The model card's evaluation table, from an eval.json of ``training.eval``.
+"""The model card's evaluation tables, from the eval.json files of ``training.eval``.
 
-    python -m training.card_table training/results/small_v8/eval_clean.json \\
-        --reference training/results/small_v5/eval_clean.json \\
-        --reference training/results/small_v8/new_animals/eval_clean.json
+    python -m training.card_table training/results/small_v12/eval_clean.json \\
+        --reference training/results/small_v12/baselines/v5_eval_clean.json \\
+        --reference training/results/small_v12/baselines/new_animals_eval_clean.json [--summary]
+
+``--summary`` prints the README's and the card's one accuracy table instead: the categories a
+user has, similar ones grouped (a range over their sources), clean 2D beside noisy detections
+with the rig given (read from each path with ``eval_clean`` replaced by ``eval_known_rig``),
+the per-rig baseline and the flat floor (clean).
 
 One row per source, in the card's order and with its names: 3D-LFM MPJPE and PA-MPJPE, the
 per-rig SimpleBaseline's and the flat floor's PA-MPJPE (mm for people, else % of the RMS
@@ -100,15 +105,85 @@ def card_table(sources: dict, reference: dict | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The summary's rows: (what a user lifts, the rig(s), the sources). Trained unless the sources'
+# status says otherwise; procedural rigs (random topologies for breadth) are left out.
+SUMMARY = [
+    ("person, unseen CMU subject", "coco17", ["cmu_mocap_coco17"]),
+    ("person, unseen CMU subject", "h36m17", ["cmu_mocap_h36m17"]),
+    ("person, unseen CMU subject", "panoptic15", ["cmu_mocap_panoptic15"]),
+    ("person, DeepMimic humanoid (unseen clips)", "deepmimic15", ["deepmimic"]),
+    ("face", "face68", ["face68_synthetic"]),
+    ("hand", "hand21", ["hand21_synthetic"]),
+    ("dog, cat, horse, cow", "quadruped17", ["quadruped17_synthetic"]),
+    ("nine wild quadruped species", "quadruped17", ["quadruped17_wild"]),
+    ("bat, tailed biped, fish, insect, reptile", "bat16, biped17, fish14, insect17, reptile18",
+     ["bat16_synthetic", "biped17_synthetic", "fish14_synthetic", "insect17_synthetic", "reptile18_synthetic"]),
+    ("chair, table, sofa, monitor, laptop, bottle, box, shoe",
+     "chair10, table8, sofa12, monitor8, laptop6, bottle8, box9, shoe7",
+     [f"{r}_synthetic" for r in ("chair10", "table8", "sofa12", "monitor8", "laptop6", "bottle8", "box9", "shoe7")]),
+    ("car, aircraft, bicycle, motorbike, bus, boat", "car12, aircraft10, bicycle11, motorbike10, bus12, boat8",
+     [f"{r}_synthetic" for r in ("car12", "aircraft10", "bicycle11", "motorbike10", "bus12", "boat8")]),
+    ("robot arms (Franka Panda, KUKA iiwa)", "franka_panda, kuka_iiwa", ["franka_panda_urdf", "kuka_iiwa_urdf"]),
+    ("legged robots (A1, Aliengo, Laikago, Mini Cheetah)", "legged_robot17", ["legged_robot17_urdf"]),
+    ("robot arm (xArm 6)", "xarm6", ["xarm6_urdf"]),
+    ("bird", "bird15", ["bird15_synthetic"]),
+    ("mug", "mug8", ["mug8_synthetic"]),
+]
+SUMMARY_STATUS = {"train": "yes", "held-out rig": "**no: rig**", "OOD category": "**no: category**",
+                  "held-out source": "**no: source**"}
+
+
+def _span(entries: list[dict], metric: str = "pa_mpjpe", mark: str = "") -> str:
+    """One cell over a group's entries: the value, or the range lo-hi (mm where every entry has mm)."""
+    if not entries or any(e is None for e in entries):
+        return "—"
+    mm = [e.get(f"{metric}_mm") for e in entries]
+    vals, unit, fmt = (mm, "mm", "{:.0f}") if None not in mm else (
+        [e[f"{metric}_pct"] for e in entries], "%", "{:.1f}")
+    lo, hi = fmt.format(min(vals)), fmt.format(max(vals))
+    return (lo if lo == hi else f"{lo}-{hi}") + f" {unit}{mark}"
+
+
+def summary_table(clean: dict, noisy: dict, clean_ref: dict | None = None) -> str:
+    """The one accuracy table: PA-MPJPE per row of SUMMARY (rows whose sources are missing are
+    skipped), baseline and flat floor from ``clean_ref`` (default: ``clean``)."""
+    ref = clean if clean_ref is None else clean_ref
+    lines = ["| what you lift | rig | trained on it? | clean 2D | detector noise | per-rig baseline | flat z = 0 |",
+             "|---|---|---|---:|---:|---:|---:|"]
+    for what, rig, names in SUMMARY:
+        if not all(n in clean for n in names):
+            continue
+        status = clean[names[0]]["status"]
+        base = [ref.get(n, {}).get("SimpleBaseline") for n in names]
+        lines.append("| " + " | ".join([
+            what, f"`{rig}`" if "," not in rig else rig, SUMMARY_STATUS.get(status, status),
+            _span([clean[n]["3D-LFM"] for n in names]),
+            _span([noisy[n]["3D-LFM"] if n in noisy else None for n in names]),
+            _span(base, mark="" if status == "train" else " †"),
+            _span([ref.get(n, {}).get("flat") for n in names])]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def known_rig_path(path: str) -> str:
+    """The known-rig (noisy detections) evaluation beside a clean one: by the file name."""
+    return str(path).replace("eval_clean", "eval_known_rig")
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("eval_json", help="eval.json of the model")
     p.add_argument("--reference", action="append", default=[],
                    help="eval.json whose SimpleBaseline and flat columns are shown (repeatable: the first "
                         "that has a source gives its columns)")
+    p.add_argument("--summary", action="store_true",
+                   help="the one accuracy table (grouped categories; clean and known-rig side by side)")
     args = p.parse_args(argv)
     reference = merge_references([load_sources(r) for r in args.reference]) if args.reference else None
-    print(card_table(load_sources(args.eval_json), reference), end="")
+    if args.summary:
+        print(summary_table(load_sources(args.eval_json), load_sources(known_rig_path(args.eval_json)),
+                            reference), end="")
+    else:
+        print(card_table(load_sources(args.eval_json), reference), end="")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Side-by-side table of several evaluations (the eval.json files of ``training.eval``).
 
-    python -m training.compare v4=training/results/small_v5/v4/eval_clean.json \\
-        v5=training/results/small_v5/eval_clean.json [--metric mpjpe] [--out table.md]
+    python -m training.compare v11=runs/v11/eval_clean.json \\
+        v12=training/results/small_v12/eval_clean.json [--metric mpjpe] [--out table.md]
 
 One row per source: each model's 3D-LFM error (% of the RMS radius; mm for people in
 brackets), marked where the source was not one of that model's training sources (OOD: a
@@ -18,9 +18,9 @@ trained rows where it beats the baseline.
 per source the earlier and the later model, the change, the baseline and the later model's
 gap to it (worst first), then on how many trained rows the later one is lower and ahead.
 
-    python -m training.compare v5=training/results/small_v5/eval_clean.json \\
-        v8=training/results/small_v8/eval_clean.json v9=training/results/small_v9/eval_clean.json \\
-        --reference v5 --baselines training/results/small_v9/new_animals/eval_clean.json --gaps
+    python -m training.compare v5=training/results/small_v12/baselines/v5_eval_clean.json \\
+        v11=runs/v11/eval_clean.json v12=training/results/small_v12/eval_clean.json --reference v5 \\
+        --baselines training/results/small_v12/baselines/new_animals_eval_clean.json --gaps
 """
 from __future__ import annotations
 
