@@ -1,5 +1,9 @@
 """Command line: `python -m lfm3d_net lift INPUT OUTPUT` and `python -m lfm3d_net info`.
 
+INPUT is the lfm3d schema below or a detector's own output (OpenPose, COCO keypoint results,
+Ultralytics YOLO-pose, MediaPipe), detected from the content or named with --format
+(`lfm3d_net.adapters`, docs/inputs.md).
+
 File schemas (docs/deployment.md has the full description):
   JSON in : {"instances": [{"keypoints": [[x, y], ...], "confidence": [...]?,
              "rig": "coco17"?, "edges": [[i, j], ...]?, "sides": [...]?, "fronts": [...]?}, ...]}
@@ -8,6 +12,8 @@ File schemas (docs/deployment.md has the full description):
   NPZ in  : keypoints (B, N, 2), optional mask (B, N), edges (E, 2), sides and fronts (N,)|(B, N)
   NPZ out : points_3d (B, N, 3), canonical (B, N, 3), rotation (B, 3, 3), scale (B,),
             center (B, 2), mask (B, N)
+  Detector input -> JSON out as above, each instance also with "category", "source" (where
+  in the input it came from) and, where the input has them, "instance_id" and "image_id".
 Bad files or bad keypoints print one clear line and exit with code 2.
 """
 from __future__ import annotations
@@ -19,6 +25,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from .adapters import FORMATS, AdapterError, detect_format, read_detections
+from .inputs import MIN_VALID_POINTS
 
 EXIT_BAD_INPUT = 2
 FRAME_NOTE = ("camera-aligned, root-relative, input units; x right, y down, z forward "
@@ -73,6 +82,36 @@ def _read_npz(path: Path) -> dict:
     return arrays
 
 
+def _read_detector(src: Path, fmt: str, args) -> list[dict]:
+    """A detector's output file -> instance dicts as `_read_json` gives, plus "meta" (category,
+    source, ids). Instances with fewer than MIN_VALID_POINTS points above --min-confidence are
+    skipped with a note on stderr (detector output holds such hands and faces; the node drops
+    them the same way)."""
+    try:
+        dets = read_detections(src, fmt, args.image_size, args.rig)
+    except AdapterError as exc:
+        raise InputError(str(exc)) from None
+    except KeyError as exc:  # an unknown --rig
+        raise InputError(f"--rig: {exc.args[0]}") from None
+    if args.rig and dets and not any(d.rig == args.rig for d in dets):
+        print(f"note: --rig {args.rig} fits none of the {len(dets)} instance(s) of {src} "
+              f"(point counts {sorted({d.n for d in dets})})", file=sys.stderr)
+    out = []
+    for d in dets:
+        mask = d.mask(args.min_confidence)
+        if mask.sum() < MIN_VALID_POINTS:
+            print(f"note: skipped {src}: {d.source}: {int(mask.sum())} point(s) above "
+                  f"--min-confidence {args.min_confidence} ({MIN_VALID_POINTS} needed)",
+                  file=sys.stderr)
+            continue
+        meta = {"category": d.category, "source": d.source}
+        meta.update({k: v for k, v in (("instance_id", d.instance_id), ("image_id", d.image_id))
+                     if v not in (None, -1)})
+        out.append({"keypoints": d.keypoints, "mask": mask, "edges": None, "sides": None,
+                    "fronts": None, "rig": d.rig or None, "meta": meta})
+    return out
+
+
 # -- writing ------------------------------------------------------------------------------
 
 def _instance_json(result, inst: dict) -> dict:
@@ -83,6 +122,7 @@ def _instance_json(result, inst: dict) -> dict:
         out["rig"] = inst["rig"]
     if inst.get("edges") is not None:
         out["edges"] = inst["edges"].tolist()
+    out.update(inst.get("meta", {}))
     return out
 
 
@@ -152,45 +192,20 @@ def cmd_lift(args) -> int:
             load_rigs_yaml(args.rigs_file)
         except (OSError, ValueError) as exc:
             raise InputError(f"--rigs-file: {exc}") from None
-    lifter = _load_lifter(args)
-    plot_items = []
-    if src.suffix == ".json":
-        instances = _read_json(src, args.min_confidence)
-        lifted = []
-        for i, inst in enumerate(instances):
-            rig = inst["rig"] or args.rig
-            try:
-                res = lifter.lift(inst["keypoints"], inst["mask"], inst["edges"], rig,
-                                  inst["sides"], fronts=inst["fronts"])
-            except ValueError as exc:
-                raise InputError(f"{src}: instances[{i}]: {exc}") from None
-            lifted.append((inst, res))
-            edges = inst["edges"] if inst["edges"] is not None else (
-                lifter.rig_arrays(rig)[0] if rig else None)
-            plot_items.append((inst["keypoints"], res.points, res.mask, edges))
-        arrays = None
-    else:
-        data = _read_npz(src)
+    fmt = args.format
+    if fmt == "auto":
         try:
-            res = lifter.lift(data["keypoints"], data.get("mask"), data.get("edges"),
-                              args.rig, data.get("sides"), fronts=data.get("fronts"))
-        except ValueError as exc:
-            raise InputError(f"{src}: {exc}") from None
-        if res.points.ndim == 2:  # (N, 2) input: keep the file's own shape
-            kp_b = data["keypoints"][None]
-        else:
-            kp_b = data["keypoints"]
-        res_b = _batched(res)
-        edges = data.get("edges")
-        if edges is None and args.rig:
-            edges = lifter.rig_arrays(args.rig)[0]
-        plot_items = [(kp_b[b], res_b.points[b], res_b.mask[b], edges)
-                      for b in range(len(res_b.points))]
-        lifted = [({"rig": args.rig, "edges": edges}, _index(res_b, b))
-                  for b in range(len(res_b.points))]
-        arrays = {"points_3d": res.points, "canonical": res.canonical,
-                  "rotation": res.rotation, "scale": res.scale, "center": res.center,
-                  "mask": res.mask}
+            fmt = detect_format(src)
+        except AdapterError as exc:
+            raise InputError(str(exc)) from None
+    lifter = _load_lifter(args)
+    if fmt == "lfm3d" and src.suffix == ".npz":
+        lifted, plot_items, arrays = _lift_npz(lifter, src, args.rig)
+    else:
+        instances, default_rig = ((_read_json(src, args.min_confidence), args.rig) if fmt == "lfm3d"
+                                  else (_read_detector(src, fmt, args), None))
+        lifted, plot_items = _lift_instances(lifter, instances, src, default_rig)
+        arrays = None
     dst.parent.mkdir(parents=True, exist_ok=True)
     if dst.suffix == ".json":
         doc = {"frame": FRAME_NOTE, "backend": lifter.backend_name,
@@ -201,10 +216,57 @@ def cmd_lift(args) -> int:
         if arrays is None:
             arrays = _stack([r for _, r in lifted], src)
         np.savez(dst, **arrays)
-    if args.plot:
+    if args.plot and plot_items:
         _plot(Path(args.plot), plot_items)
+    elif args.plot:
+        print(f"note: no instances, so no plot written to {args.plot}", file=sys.stderr)
     print(f"lifted {len(lifted)} instance(s) with {lifter.backend_name} -> {dst}")
     return 0
+
+
+def _lift_npz(lifter, src: Path, rig: str | None):
+    """Lift an lfm3d-schema NPZ in one call -> ([(instance, LiftResult)], plot items, arrays)."""
+    data = _read_npz(src)
+    try:
+        res = lifter.lift(data["keypoints"], data.get("mask"), data.get("edges"),
+                          rig, data.get("sides"), fronts=data.get("fronts"))
+    except ValueError as exc:
+        raise InputError(f"{src}: {exc}") from None
+    if res.points.ndim == 2:  # (N, 2) input: keep the file's own shape
+        kp_b = data["keypoints"][None]
+    else:
+        kp_b = data["keypoints"]
+    res_b = _batched(res)
+    edges = data.get("edges")
+    if edges is None and rig:
+        edges = lifter.rig_arrays(rig)[0]
+    plot_items = [(kp_b[b], res_b.points[b], res_b.mask[b], edges)
+                  for b in range(len(res_b.points))]
+    lifted = [({"rig": rig, "edges": edges}, _index(res_b, b))
+              for b in range(len(res_b.points))]
+    arrays = {"points_3d": res.points, "canonical": res.canonical,
+              "rotation": res.rotation, "scale": res.scale, "center": res.center,
+              "mask": res.mask}
+    return lifted, plot_items, arrays
+
+
+def _lift_instances(lifter, instances: list[dict], src: Path, default_rig: str | None):
+    """Lift instance dicts one by one -> ([(instance, LiftResult)], plot items).
+    default_rig: the rig of instances that name none (the lfm3d schema's --rig)."""
+    lifted, plot_items = [], []
+    for i, inst in enumerate(instances):
+        rig = inst["rig"] or default_rig
+        where = inst.get("meta", {}).get("source", f"instances[{i}]")
+        try:
+            res = lifter.lift(inst["keypoints"], inst["mask"], inst["edges"], rig,
+                              inst["sides"], fronts=inst["fronts"])
+        except ValueError as exc:
+            raise InputError(f"{src}: {where}: {exc}") from None
+        lifted.append((inst, res))
+        edges = inst["edges"] if inst["edges"] is not None else (
+            lifter.rig_arrays(rig)[0] if rig else None)
+        plot_items.append((inst["keypoints"], res.points, res.mask, edges))
+    return lifted, plot_items
 
 
 def _batched(res):
@@ -227,6 +289,11 @@ def _stack(results, src) -> dict:
     """JSON instances -> NPZ arrays (needs one N for all instances)."""
     if len({r.points.shape for r in results}) > 1:
         raise InputError(f"{src}: instances have different N; write JSON output instead")
+    if not results:  # nobody detected: empty arrays of the same names (B = N = 0)
+        return {"points_3d": np.zeros((0, 0, 3), np.float32),
+                "canonical": np.zeros((0, 0, 3), np.float32),
+                "rotation": np.zeros((0, 3, 3), np.float32), "scale": np.zeros(0, np.float32),
+                "center": np.zeros((0, 2), np.float32), "mask": np.zeros((0, 0), bool)}
     return {"points_3d": np.stack([r.points for r in results]),
             "canonical": np.stack([r.canonical for r in results]),
             "rotation": np.stack([r.rotation for r in results]),
@@ -256,14 +323,23 @@ def build_parser() -> argparse.ArgumentParser:
                         help="ONNX Runtime threads (default: all cores)")
 
     lift = sub.add_parser("lift", help="lift the keypoints in a JSON or NPZ file")
-    lift.add_argument("input", help="input .json or .npz (schema: docs/deployment.md)")
+    lift.add_argument("input", help="input .json or .npz: the lfm3d schema (docs/deployment.md) "
+                                    "or a detector's output (docs/inputs.md)")
     lift.add_argument("output", help="output .json or .npz")
+    lift.add_argument("--format", default="auto", choices=("auto", "lfm3d") + FORMATS,
+                      help="input format (default: detected from the content)")
+    lift.add_argument("--image-size", type=float, nargs=2, metavar=("W", "H"), default=None,
+                      help="image width and height in pixels, for normalised coordinates "
+                           "(MediaPipe landmarks; Ultralytics to_json(normalize=True))")
     lift.add_argument("--rig", default=None,
-                      help="rig name for instances that name none (supplies edges and sides)")
+                      help="rig name for instances that name none (supplies edges and sides); "
+                           "detector formats: used instead of the format's own rig wherever its "
+                           "point count fits (e.g. quadruped17 for AP-10K COCO results)")
     lift.add_argument("--rigs-file", default=None,
                       help="YAML of your own rigs (config/rigs_example.yaml) that --rig and the input may name")
     lift.add_argument("--min-confidence", type=float, default=0.0,
-                      help="JSON: points with confidence <= this are treated as missing")
+                      help="JSON and detector input: points with confidence <= this are "
+                           "treated as missing")
     lift.add_argument("--plot", default=None, help="write a PNG of input 2D beside lifted 3D")
     common(lift)
     lift.set_defaults(func=cmd_lift)

@@ -69,7 +69,7 @@ def test_rigs_file_lets_the_input_name_a_user_rig(tiny_onnx, tmp_path, capsys):
 
 @pytest.mark.parametrize("content, match", [
     ("{not json", "cannot read JSON"),
-    ('{"people": []}', "instances"),
+    ('{"persons": []}', "instances"),  # ({"people": []} is OpenPose's "nobody in the image")
     ('{"instances": [{"keypoints": [[1, 2], [3, 4], [5, 6]], "rig": "nope"}]}',
      r"instances\[0\].*rig"),
 ])
@@ -95,3 +95,84 @@ def test_info_subprocess(tiny_onnx):
     assert proc.returncode == 0, proc.stderr
     info = json.loads(proc.stdout)
     assert info["backend"] == "onnxruntime" and info["config"]["layers"] == 2
+
+
+# -- detector formats (lfm3d_net.adapters) ----------------------------------------------------
+
+def _openpose(path):
+    rows = np.c_[_kp(25), np.ones(25)]
+    hand = np.zeros((21, 3))
+    hand[:2] = np.c_[_kp(2, 3), np.ones(2)]              # two points only: skipped with a note
+    path.write_text(json.dumps({"people": [{"pose_keypoints_2d": rows.ravel().tolist(),
+                                            "hand_left_keypoints_2d": hand.ravel().tolist()}]}))
+
+
+def _coco(path):
+    path.write_text(json.dumps([{"image_id": 42, "category_id": 1, "score": 0.9,
+                                 "keypoints": np.c_[_kp(), np.full(17, 0.8)].ravel().tolist()}]))
+
+
+def _ultralytics(path):
+    np.savez(path, xy=np.stack([_kp(seed=1), _kp(seed=2)]), conf=np.full((2, 17), 0.9))
+
+
+def _mediapipe(path):
+    lms = [{"x": x / 640, "y": y / 480, "z": 0.0, "visibility": 0.9} for x, y in _kp(33, 4)]
+    path.write_text(json.dumps({"landmark": lms}))
+
+
+@pytest.mark.parametrize("writer, name, extra, want", [
+    (_openpose, "op_keypoints.json", [], [("body25", "person", "people[0].pose_keypoints_2d")]),
+    (_coco, "results.json", ["--format", "coco"], [("coco17", "person", "[0]")]),
+    (_ultralytics, "yolo.npz", [], [("coco17", "person", "xy[0]"), ("coco17", "person", "xy[1]")]),
+    (_mediapipe, "pose.json", ["--image-size", "640", "480"],
+     [("mediapipe_pose33", "person", "landmarks[0]")]),
+])
+def test_lift_reads_each_detector_format(tiny_onnx, tmp_path, capsys, writer, name, extra, want):
+    src, dst = tmp_path / name, tmp_path / "out.json"
+    writer(src)
+    rc = main(["lift", str(src), str(dst), "--model", str(tiny_onnx), "--threads", "1"] + extra)
+    assert rc == 0, capsys.readouterr().err
+    out = json.loads(dst.read_text())["instances"]
+    assert [(i["rig"], i["category"], i["source"]) for i in out] == want
+    assert all(np.isfinite(np.asarray(i["points_3d"])).all() for i in out)
+    if writer is _coco:
+        assert out[0]["image_id"] == 42
+    if writer is _openpose:  # the two-point hand is skipped, and said so
+        assert "skipped" in capsys.readouterr().err
+
+
+def test_detector_rig_override_lifts_ap10k_results_as_quadrupeds(tiny_onnx, tmp_path):
+    src, dst = tmp_path / "ap10k_results.json", tmp_path / "out.json"
+    _coco(src)
+    assert main(["lift", str(src), str(dst), "--model", str(tiny_onnx), "--threads", "1",
+                 "--rig", "quadruped17"]) == 0
+    assert json.loads(dst.read_text())["instances"][0]["rig"] == "quadruped17"
+
+
+@pytest.mark.parametrize("content, extra, match", [
+    ({"people": [{"pose_keypoints_2d": [1.0, 2.0]}]}, [],
+     r"op\.json: people\[0\]\.pose_keypoints_2d: expected a flat list of 3\*K"),
+    ({"landmark": [{"x": 0.1, "y": 0.2}] * 33}, [], r"op\.json: image_size: missing.*--image-size"),
+    ({"detections": []}, [], r"op\.json: cannot tell the format.*--format"),
+    ({"people": []}, ["--format", "lfm3d"], r"op\.json: expected an object with an 'instances'"),
+    ({"people": []}, ["--rig", "nope"], r"--rig: unknown rig 'nope'"),
+])
+def test_malformed_detector_file_exits_2_naming_file_and_field(tiny_onnx, tmp_path, capsys,
+                                                                content, extra, match):
+    src = tmp_path / "op.json"
+    src.write_text(json.dumps(content))
+    rc = main(["lift", str(src), str(tmp_path / "o.json"), "--model", str(tiny_onnx)] + extra)
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err
+    assert __import__("re").search(match, err), err
+
+
+def test_a_detector_file_with_nobody_in_it_lifts_to_an_empty_list(tiny_onnx, tmp_path):
+    src, dst = tmp_path / "empty_keypoints.json", tmp_path / "out.json"
+    src.write_text(json.dumps({"version": 1.3, "people": []}))
+    assert main(["lift", str(src), str(dst), "--model", str(tiny_onnx), "--threads", "1"]) == 0
+    assert json.loads(dst.read_text())["instances"] == []
+    assert main(["lift", str(src), str(tmp_path / "out.npz"), "--model", str(tiny_onnx)]) == 0
+    with np.load(tmp_path / "out.npz") as out:
+        assert out["points_3d"].shape == (0, 0, 3) and out["rotation"].shape == (0, 3, 3)
