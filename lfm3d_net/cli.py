@@ -26,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .adapters import FORMATS, AdapterError, detect_format, read_detections
+from .adapters import FORMATS, AdapterError, detect_format, read_detections, to_rig
 from .inputs import MIN_VALID_POINTS
+from .rigs import RIGS
 
 EXIT_BAD_INPUT = 2
 FRAME_NOTE = ("camera-aligned, root-relative, input units; x right, y down, z forward "
@@ -93,9 +94,13 @@ def _read_detector(src: Path, fmt: str, args) -> list[dict]:
         raise InputError(str(exc)) from None
     except KeyError as exc:  # an unknown --rig
         raise InputError(f"--rig: {exc.args[0]}") from None
+    if args.as_rig and args.as_rig not in RIGS:
+        raise InputError(f"--as-rig: unknown rig {args.as_rig!r}; known rigs: {sorted(RIGS)}")
     if args.rig and dets and not any(d.rig == args.rig for d in dets):
         print(f"note: --rig {args.rig} fits none of the {len(dets)} instance(s) of {src} "
               f"(point counts {sorted({d.n for d in dets})})", file=sys.stderr)
+    if args.as_rig:
+        dets = [_as_rig(d, args.as_rig) for d in dets]
     out = []
     for d in dets:
         mask = d.mask(args.min_confidence)
@@ -110,6 +115,14 @@ def _read_detector(src: Path, fmt: str, args) -> list[dict]:
         out.append({"keypoints": d.keypoints, "mask": mask, "edges": None, "sides": None,
                     "fronts": None, "rig": d.rig or None, "meta": meta})
     return out
+
+
+def _as_rig(det, rig: str):
+    """`to_rig(det, rig)` where det's rig has all of rig's joints, else det unchanged."""
+    try:
+        return to_rig(det, rig)
+    except AdapterError:  # a hand or face beside the body: lifted on its own rig
+        return det
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -335,6 +348,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="rig name for instances that name none (supplies edges and sides); "
                            "detector formats: used instead of the format's own rig wherever its "
                            "point count fits (e.g. quadruped17 for AP-10K COCO results)")
+    lift.add_argument("--as-rig", default=None,
+                      help="detector formats: lift each instance whose rig has all of this rig's "
+                           "joints as this rig (picked by name), e.g. coco17 for OpenPose BODY_25 "
+                           "or MediaPipe Pose: the shipped model lifts them better so "
+                           "(docs/inputs.md); other instances as they are")
     lift.add_argument("--rigs-file", default=None,
                       help="YAML of your own rigs (config/rigs_example.yaml) that --rig and the input may name")
     lift.add_argument("--min-confidence", type=float, default=0.0,

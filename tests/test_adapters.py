@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lfm3d_net.adapters import (AdapterError, Detection, detect_format, from_coco, from_mediapipe,
-                                from_openpose, from_ultralytics, read_detections)
+                                from_openpose, from_ultralytics, read_detections, to_rig)
 from lfm3d_net.rigs import get_rig
 from lfm3d_ros.detector_msgs import keypoints_fields
 
@@ -214,6 +214,27 @@ def test_mediapipe_hands_are_hand21_with_full_confidence():
     dets = from_mediapipe(hands, (100, 100))
     assert [d.rig for d in dets] == ["hand21", "hand21"]
     assert all((d.confidence == 1).all() for d in dets)
+
+
+# -- to_rig ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("rig", ["body25", "mediapipe_pose33", "coco_wholebody133"])
+def test_to_rig_picks_the_coco17_joints_by_name(rig):
+    src = get_rig(rig)
+    kp = np.arange(2 * src.n, dtype=np.float32).reshape(-1, 2)
+    conf = np.linspace(0.1, 1, src.n).astype(np.float32)
+    det = to_rig(Detection(kp, conf, rig, "person", 3, source="people[0]"), "coco17")
+    want = [src.index(j) for j in get_rig("coco17").joints]
+    assert det.rig == "coco17" and det.instance_id == 3 and det.source == "people[0]"
+    np.testing.assert_array_equal(det.keypoints, kp[want])
+    np.testing.assert_array_equal(det.confidence, conf[want])
+
+
+def test_to_rig_refuses_a_rig_without_the_joints():
+    hand = Detection(np.zeros((21, 2), np.float32), np.ones(21, np.float32), "hand21", "hand",
+                     source="people[0].hand_left_keypoints_2d")
+    with pytest.raises(AdapterError, match=r"hand_left_keypoints_2d: rig 'hand21' lacks 17"):
+        to_rig(hand, "coco17")
 
 
 # -- auto-detection and malformed files -----------------------------------------------------------

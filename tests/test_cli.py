@@ -150,7 +150,19 @@ def test_detector_rig_override_lifts_ap10k_results_as_quadrupeds(tiny_onnx, tmp_
     assert json.loads(dst.read_text())["instances"][0]["rig"] == "quadruped17"
 
 
+def test_as_rig_lifts_body25_people_as_coco17_and_their_hands_as_hands(tiny_onnx, tmp_path):
+    src, dst = tmp_path / "op_keypoints.json", tmp_path / "out.json"
+    body, hand = np.c_[_kp(25), np.ones(25)], np.c_[_kp(21, 5), np.ones(21)]
+    src.write_text(json.dumps({"people": [{"pose_keypoints_2d": body.ravel().tolist(),
+                                           "hand_right_keypoints_2d": hand.ravel().tolist()}]}))
+    assert main(["lift", str(src), str(dst), "--model", str(tiny_onnx), "--threads", "1",
+                 "--as-rig", "coco17"]) == 0
+    out = json.loads(dst.read_text())["instances"]
+    assert [(i["rig"], len(i["points_3d"])) for i in out] == [("coco17", 17), ("hand21", 21)]
+
+
 @pytest.mark.parametrize("content, extra, match", [
+    ({"people": []}, ["--as-rig", "nope"], r"--as-rig: unknown rig 'nope'"),
     ({"people": [{"pose_keypoints_2d": [1.0, 2.0]}]}, [],
      r"op\.json: people\[0\]\.pose_keypoints_2d: expected a flat list of 3\*K"),
     ({"landmark": [{"x": 0.1, "y": 0.2}] * 33}, [], r"op\.json: image_size: missing.*--image-size"),
