@@ -116,8 +116,9 @@ def test_marker_colours_are_stable_and_distinct_per_instance():
 
 def test_bone_segments_skip_edges_with_a_missing_end():
     pts = np.array([[0, 0, 0], [1, 0, 0], [np.nan] * 3, [0, 1, 0]], float)
-    seg = markers.bone_segments(pts, np.array([[0, 1], [1, 2], [0, 3]]))
+    seg, kept = markers.bone_segments(pts, np.array([[0, 1], [1, 2], [0, 3]]))
     assert seg.tolist() == [[0, 0, 0], [1, 0, 0], [0, 0, 0], [0, 1, 0]]
+    assert kept.tolist() == [True, False, True]
 
 
 def test_delete_all_is_requested_only_when_the_instance_set_changes():
@@ -131,9 +132,78 @@ def test_delete_all_is_requested_only_when_the_instance_set_changes():
 def test_pixel_skeletons_are_drawn_at_their_centroid_in_millimetres_per_pixel():
     sk = conv.SkeletonOut(1, "", "", np.array([[10.0, 0, 0]]), np.ones(1), np.zeros((0, 2)),
                           center=np.array([100.0, 200.0]))
-    np.testing.assert_allclose(markers.drawn_points(sk), [[0.11, 0.2, 0.0]])
-    sk.metric = True
-    np.testing.assert_allclose(markers.drawn_points(sk), [[10.0, 0, 0]])
+    metric_sk = conv.SkeletonOut(2, "", "", np.array([[10.0, 0, 0]]), np.ones(1), np.zeros((0, 2)),
+                                 metric=True, center=np.array([100.0, 200.0]))
+    np.testing.assert_allclose(markers.drawn_points([sk, metric_sk]), [[0.11, 0.2, 0.0], [10.0, 0, 0]])
+
+
+def _skeleton(instance_id, n=5, metric=True, nan_at=(), seed=0):
+    pts = np.random.default_rng(seed + instance_id + 10).uniform(-1, 1, (n, 3))
+    pts[list(nan_at)] = np.nan
+    edges = np.array([[i, i + 1] for i in range(n - 1)], np.int64)
+    return conv.SkeletonOut(instance_id, "person", "", pts, np.ones(n, np.float32), edges, metric, 1.0,
+                            np.array([320.0, 240.0]))
+
+
+def test_marker_specs_hold_each_skeletons_finite_joints_and_complete_bones():
+    sks = [_skeleton(1, 5, nan_at=[2]), _skeleton(2, 7), _skeleton(-1, 4, metric=False)]
+    specs = markers.MarkerBuilder(marker_scale=0.1).specs(sks)
+    assert [(m.ns, m.id, m.type) for m in specs] == [
+        ("instance_1", 0, markers.SPHERE_LIST), ("instance_1", 1, markers.LINE_LIST),
+        ("instance_2", 0, markers.SPHERE_LIST), ("instance_2", 1, markers.LINE_LIST),
+        ("untracked_2", 0, markers.SPHERE_LIST), ("untracked_2", 1, markers.LINE_LIST)]
+    drawn = markers.drawn_points(sks)
+    for k, (sk, start) in enumerate(zip(sks, (0, 5, 12))):
+        pts = drawn[start:start + len(sk.points)]
+        finite = pts[np.isfinite(pts).all(axis=1)]
+        joints, bones = specs[2 * k], specs[2 * k + 1]
+        np.testing.assert_array_equal(joints.points, finite)
+        assert joints.width == pytest.approx(0.1 * np.ptp(finite, axis=0).max())
+        assert bones.width == pytest.approx(markers.BONE_WIDTH * joints.width)
+        np.testing.assert_array_equal(bones.points, markers.bone_segments(pts, sk.edges)[0])
+    assert len(specs[1].points) == 2 * 2     # edges 1-2 and 2-3 lose their NaN end
+
+
+def test_duplicate_instance_ids_get_their_own_marker_namespaces():
+    sks = [_skeleton(4), _skeleton(4, seed=1), _skeleton(5), _skeleton(4, seed=2), _skeleton(-1)]
+    assert markers.namespaces(sks) == ["instance_4", "instance_4_1", "instance_5", "instance_4_2",
+                                       "untracked_4"]
+    specs = markers.MarkerBuilder().specs(sks)
+    assert len({(m.ns, m.id) for m in specs}) == len(specs) == 10
+
+
+def test_cdr_bytes_read_back_as_the_same_messages_nan_points_included():
+    pytest.importorskip("rclpy", reason="rclpy serialisation needed")
+    try:
+        from lfm3d_ros.msg import Skeleton3DArray
+    except ImportError as err:
+        pytest.skip(f"messages not built: {err}")
+    from rclpy.serialization import deserialize_message
+    from std_msgs.msg import Header
+    from visualization_msgs.msg import MarkerArray
+
+    from lfm3d_ros import cdr
+
+    sks = [_skeleton(1, 5, nan_at=[2]), _skeleton(2, 0), _skeleton(3, 133)]
+    sks[1].edges = np.zeros((0, 2), np.int64)
+    header = Header(frame_id="cam_optical")
+    header.stamp.sec, header.stamp.nanosec = 12, 345
+    back = deserialize_message(cdr.skeleton_array(sks, header), Skeleton3DArray)
+    assert (back.header.stamp.sec, back.header.stamp.nanosec, back.header.frame_id) == (12, 345, "cam_optical")
+    for sk, msg in zip(sks, back.skeletons):
+        assert (msg.instance_id, msg.category, msg.metric, msg.scale) == (sk.instance_id, "person", True, 1.0)
+        np.testing.assert_array_equal(conv.points_from_msg(msg), sk.points)
+        assert list(msg.edges) == sk.edges.reshape(-1).tolist()
+    specs = markers.MarkerBuilder().specs(sks)
+    marker_back = deserialize_message(cdr.marker_array(specs, header), MarkerArray)
+    assert [(m.ns, m.id, m.type) for m in marker_back.markers] == [(s.ns, s.id, s.type) for s in specs]
+    for spec, m in zip(specs, marker_back.markers):
+        np.testing.assert_allclose(conv.points_from_msg(m), spec.points)
+        assert m.pose.orientation.w == 1.0 and m.lifetime.nanosec == 500_000_000
+    finite = [_skeleton(7, 6)]
+    specs = markers.MarkerBuilder().specs(finite)
+    assert cdr.matches_rclpy(finite, conv.to_skeleton_msgs(finite, header), specs,
+                             markers.to_marker_array(specs, header))
 
 
 def test_stats_rate_latency_and_sequence_gap_drops():
@@ -149,7 +219,35 @@ def test_stats_rate_latency_and_sequence_gap_drops():
     assert float(s["lift latency p50 (ms)"]) == pytest.approx(50.5, abs=0.01)
     assert float(s["lift latency p99 (ms)"]) == pytest.approx(99.01, abs=0.01)
     assert s["messages dropped"] == "8" and s["dropped non_finite"] == "1"
-    assert stats.level_and_message()[0] == 1
+    assert stats.level_and_message(2.0)[0] == 1
+
+
+def test_diagnostics_level_recovers_once_the_window_holds_no_bad_instance():
+    from lfm3d_ros.diagnostics import BAD_WINDOW_S, KEY_DROPPED_RATE, OK, WARN
+
+    stats = LiftStats()
+    stats.on_rejected("non_finite", now_s=100.0)
+    stats.on_rejected("non_finite", now_s=101.0)
+    assert stats.level_and_message(102.0) == (WARN, f"2 instances dropped for bad input in the last {BAD_WINDOW_S:g} s")
+    assert stats.summary(102.0)[KEY_DROPPED_RATE] == f"{2 / BAD_WINDOW_S:.1f}"
+    assert stats.level_and_message(101.0 + BAD_WINDOW_S + 0.1)[0] == OK
+    later = stats.summary(101.0 + BAD_WINDOW_S + 0.1)
+    assert later[KEY_DROPPED_RATE] == "0.0" and later["dropped non_finite"] == "2"   # cumulative stays
+
+
+def test_sequence_gaps_are_not_counted_across_publishers_without_an_id():
+    stats = LiftStats()
+    for seq in range(1, 81):                        # two publishers, interleaved, nothing lost
+        stats.on_message(seq / 30, b"", seq, publishers=2)
+        stats.on_message(seq / 30, b"", seq + 500, publishers=2)
+    assert stats.dropped_messages == 0 and stats.drop_tracking.startswith("paused: 2 publishers")
+    for seq in (600, 601, 605):                     # one publisher again: its own gaps count
+        stats.on_message(10.0, b"", seq, publishers=1)
+    assert stats.dropped_messages == 3 and stats.drop_tracking == "on"
+    stats.on_message(11.0, b"A", 1, publishers=2)   # with publisher ids, each keeps its own count
+    stats.on_message(11.0, b"B", 900, publishers=2)
+    stats.on_message(11.0, b"A", 2, publishers=2)
+    assert stats.dropped_messages == 3
 
 
 class _FakeLifter:
@@ -166,17 +264,19 @@ class _FakeLifter:
         return SimpleNamespace(points=pts, scale=np.ones(len(kp)), center=center)
 
 
-def test_all_instances_of_a_message_are_lifted_as_one_padded_batch_in_input_order():
+def test_instances_are_lifted_in_one_batch_per_keypoint_count_and_returned_in_input_order():
     from lfm3d_ros.lifting import lift_instances
 
     insts = [conv.parse_instance(kp(n=n, instance_id=i, rig=r), i, LIMITS, lookup)
-             for i, (n, r) in enumerate([(5, "chain5"), (4, ""), (5, "chain5"), (3, "")])]
+             for i, (n, r) in enumerate([(5, "chain5"), (4, ""), (5, "chain5"), (3, ""), (4, "")])]
     fake = _FakeLifter()
-    out = lift_instances(fake, insts)
-    assert [o.instance_id for o in out] == [0, 1, 2, 3]
-    assert [c[0] for c in fake.calls] == [(4, 5, 2)]        # one call: 4 instances padded to N=5
+    out, rejected = lift_instances(fake, insts)
+    assert [o.instance_id for o in out] == [0, 1, 2, 3, 4] and rejected == []
+    # one call per N, never padded to the message's largest N (issue 27: a 133-point instance
+    # made ten 17-point people cost 6x)
+    assert [c[0] for c in fake.calls] == [(2, 5, 2), (2, 4, 2), (1, 3, 2)]
     edges = fake.calls[0][1]
-    assert edges[0] == edges[2] and edges[0] and edges[1] is None and edges[3] is None
+    assert edges[0] == edges[1] and edges[0] and fake.calls[1][1] == [None, None]
     # the fake lift is exact, so each instance's 2D shape comes back (float32 input: 1e-4 px)
     for inst, sk in zip(insts, out):
         np.testing.assert_allclose(sk.points[:, :2] + sk.center, inst.xy, atol=1e-3)
@@ -188,7 +288,52 @@ def test_metric_lift_marks_skeletons_metric_and_matches_the_size_prior():
 
     insts = [conv.parse_instance(kp(n=5, instance_id=i), i, LIMITS, lookup) for i in range(2)]
     k = np.array([500.0, 0, 320, 0, 500, 240, 0, 0, 1])
-    out = lift_instances(_FakeLifter(), insts, k, lambda category: 1.7)
+    out, _ = lift_instances(_FakeLifter(), insts, k, lambda category, rig: 1.7)
     for sk in out:
         assert sk.metric and sk.points[:, 2].min() > 0
         assert extent(sk.points[None])[0] == pytest.approx(1.7, rel=1e-9)
+
+
+class _BrokenLifter(_FakeLifter):
+    """Like _FakeLifter, but instance 1 comes back NaN and instance 2 collapsed to a point."""
+
+    def lift(self, kp, mask, sides=None, instance_edges=None, fronts=None):
+        out = super().lift(kp, mask, sides, instance_edges, fronts)
+        out.points[1] = np.nan
+        out.points[2] = 0.0
+        return out
+
+
+@pytest.mark.parametrize("metric", [False, True])
+def test_unusable_lifted_instances_are_rejected_never_published_as_nan(metric):
+    from lfm3d_ros.lifting import lift_instances
+
+    insts = [conv.parse_instance(kp(n=5, instance_id=i), i, LIMITS, lookup) for i in range(4)]
+    k = np.array([500.0, 0, 320, 0, 500, 240, 0, 0, 1]) if metric else None
+    out, rejected = lift_instances(_BrokenLifter(), insts, k, lambda category, rig: 1.7)
+    assert [o.instance_id for o in out] == [0, 3]
+    assert [(r.index, r.reason) for r in rejected] == [(1, "degenerate_output"), (2, "degenerate_output")]
+    for sk in out:
+        assert np.isfinite(sk.points[sk.confidence > 0]).all()
+
+
+def test_camera_info_places_metric_only_when_fresh_and_from_the_keypoints_frame():
+    from lfm3d_ros.lifting import CameraState, camera_for
+
+    k = np.array([500.0, 0, 320, 0, 500, 240, 0, 0, 1])
+    cam = CameraState(k, "cam_optical", received_s=100.0)
+    assert camera_for(None, "cam_optical", 100.0, 5.0)[0] is None
+    assert camera_for(cam, "cam_optical", 104.0, 5.0)[0] is k
+    assert camera_for(cam, "", 104.0, 5.0)[0] is k                     # no frame given: trusted
+    assert camera_for(cam, "other_optical", 104.0, 5.0)[::2] == (None, "camera_info frame mismatch")
+    assert camera_for(cam, "cam_optical", 105.5, 5.0)[::2] == (None, "stale camera_info")
+    assert camera_for(cam, "cam_optical", 1e6, 0.0)[0] is k            # timeout 0: never stale
+
+
+def test_empty_category_takes_the_rigs_category_for_its_size_prior():
+    class _Person(_Rig):
+        category = "person"
+    inst = conv.parse_instance(kp(rig="chain5", category=""), 0, LIMITS,
+                               lambda name: _Person("chain5", 5))
+    assert inst.category == "person"
+    assert conv.parse_instance(kp(category=""), 0, LIMITS, lookup).category == ""
