@@ -74,7 +74,7 @@ def to_rig(det: Detection, rig: str) -> Detection:
     """The Detection's points of `rig`'s joints, picked by joint name, as a `rig` Detection.
 
     E.g. body25, mediapipe_pose33 or coco_wholebody133 -> coco17, a rig the model was trained
-    on: the shipped model lifts the COCO-17 joints of a body25 person about 2.3x, of a
+    on: the shipped model lifts the COCO-17 joints of a body25 person about 2x, of a
     mediapipe_pose33 person 1.3x more accurately this way (docs/inputs.md). AdapterError when
     the Detection has no rig or its rig lacks one of `rig`'s joints; KeyError for an unknown rig.
     """

@@ -272,16 +272,20 @@ _make("coco_wholebody133", "person",
 # Detector layouts (not in training: inference rigs for lfm3d_net.adapters; the model is
 # correspondence-free, so these lift like any unseen rig). Sides are the subject's, as in
 # both detectors' own joint names; fronts from the names (nose, toes +1; heels -1).
-# OpenPose BODY_25: COCO's 17 points re-ordered plus neck, mid-hip and six foot points.
+# OpenPose BODY_25: COCO's 17 points re-ordered plus neck, mid-hip and six foot points. Edges:
+# coco17's, neck to shoulders and nose, mid-hip to hips, ankle to each foot point (as
+# coco_wholebody133), not OpenPose's drawing pairs: the trained rigs' kind of graph lifts the
+# COCO joints with 72 mm PA-MPJPE, OpenPose's pairs 85 mm (examples/detector_rigs_on_mocap.py).
 _make("body25", "person",
       ("nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder",
        "left_elbow", "left_wrist", "mid_hip", "right_hip", "right_knee", "right_ankle",
        "left_hip", "left_knee", "left_ankle", "right_eye", "left_eye", "right_ear", "left_ear",
        "left_big_toe", "left_small_toe", "left_heel", "right_big_toe", "right_small_toe",
        "right_heel"),
-      [(1, 8), (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (8, 9), (9, 10), (10, 11),
-       (8, 12), (12, 13), (13, 14), (1, 0), (0, 15), (15, 17), (0, 16), (16, 18), (14, 19),
-       (19, 20), (14, 21), (11, 22), (22, 23), (11, 24)])
+      [(14, 13), (13, 12), (11, 10), (10, 9), (12, 9), (5, 12), (2, 9), (5, 2), (5, 6), (2, 3),
+       (6, 7), (3, 4), (16, 15), (0, 16), (0, 15), (16, 18), (15, 17), (18, 5), (17, 2),
+       (1, 2), (1, 5), (1, 0), (8, 9), (8, 12),
+       (14, 19), (14, 20), (14, 21), (11, 22), (11, 23), (11, 24)])
 # MediaPipe Pose (BlazePose) 33 landmarks. Edges: mp.solutions.pose.POSE_CONNECTIONS, which
 # leave the head, the mouth and the body apart, plus ear-shoulder (as coco17) and mouth-nose, so
 # the network's local graph is one skeleton as in the trained rigs. foot_index is the toe tip

@@ -26,7 +26,7 @@ def _flat(xy, conf):
 
 # -- the detector rigs ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, n, edges", [("body25", 25, 24), ("mediapipe_pose33", 33, 39)])
+@pytest.mark.parametrize("name, n, edges", [("body25", 25, 30), ("mediapipe_pose33", 33, 39)])
 def test_detector_rigs_have_subject_sides_fronts_and_a_connected_skeleton(name, n, edges):
     rig = get_rig(name)
     assert (rig.n, len(rig.edges), rig.category) == (n, edges, "person")
@@ -328,3 +328,56 @@ def test_to_keypoints_msg_is_what_the_node_parses():
     np.testing.assert_allclose(body_in.xy[0], body[0], rtol=1e-6)
     one = to_keypoints_msg(dets[0], Header())
     assert len(one.instances) == 1 and one.instances[0].rig == "body25"
+
+
+# -- the examples ---------------------------------------------------------------------------------
+
+def _example(name):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_comparison_scores_a_turned_scaled_copy_zero_and_a_flat_one_not():
+    ex = _example("mediapipe_pose")
+    world = np.random.default_rng(1).normal(size=(33, 3)) * 0.3
+    c, s = np.cos(0.7), np.sin(0.7)
+    turned = 400 * world @ np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]]).T  # pixels, not metres
+    mask = np.ones(33, bool)
+    assert ex.compare(turned, world, mask)["pa_mpjpe_mm"] < 1e-3
+    assert ex.compare(400 * world, world, mask)["n_mpjpe_mm"] < 1e-3
+    flat = ex.compare(np.c_[world[:, :2], np.zeros(33)], world, mask)
+    assert flat["pa_mpjpe_mm"] > 50 and flat["joints"] == 33
+
+
+def test_mediapipe_example_lifts_the_astronaut_and_writes_a_file_the_cli_reads(tmp_path):
+    pytest.importorskip("mediapipe", reason="optional: mediapipe==0.10.21 (its own venv, "
+                                            "docs/inputs.md) runs the end-to-end example")
+    pytest.importorskip("skimage", reason="optional: scikit-image ships the example's image")
+    ex = _example("mediapipe_pose")
+    figures = ex.run("astronaut", tmp_path)
+    assert (tmp_path / "astronaut.png").read_bytes()[:4] == b"\x89PNG"
+    assert figures["visible"] >= 8 and figures["image_size"] == [512, 512]
+    for row in figures["rows"].values():
+        assert 0 < row["pa_mpjpe_mm"] < 300
+    (det,) = read_detections(tmp_path / "astronaut_landmarks.json")
+    assert det.rig == "mediapipe_pose33"
+    # the subject's left shoulder (11) is on the image's right for someone facing the camera
+    assert det.keypoints[11, 0] > det.keypoints[12, 0]
+
+
+def test_mocap_rig_check_gives_every_detector_rig_a_finite_row():
+    from conftest import SHARED_DATA
+
+    if not (SHARED_DATA / "cmu_iclone_mocap.npz").is_file():
+        pytest.skip(f"needs the shared CMU mocap data at {SHARED_DATA}")
+    ex = _example("detector_rigs_on_mocap")
+    poses = np.load(SHARED_DATA / "cmu_iclone_mocap.npz")["positions"][::400]
+    rows = ex.evaluate(poses)
+    assert [r.split(" (")[0] for r in rows] == ["coco17", "no lifting", "body25", "mediapipe_pose33"]
+    assert all(np.isfinite(r["pa_mpjpe_mm"]) and r["pa_mpjpe_mm"] > 0 for r in rows.values())
