@@ -96,16 +96,26 @@ def evaluate(poses: np.ndarray, threads: int = 1) -> dict[str, dict[str, float]]
             gt = cam - cam.mean(axis=1, keepdims=True)
             coco = [get_rig(rig).index(j) for j in get_rig("coco17").joints]
             pred = np.asarray(lifter.lift(uv, rig=rig).points, np.float64)
-            row = {"pa_mpjpe_mm": pa_mpjpe(pred[:, coco], gt[:, coco]).mean() * 1000,
-                   "n_mpjpe_mm": n_mpjpe(pred[:, coco], gt[:, coco]).mean() * 1000,
-                   "pa_mpjpe_all_mm": pa_mpjpe(pred, gt).mean() * 1000}
-            rows[f"{rig} ({get_rig(rig).n} points)"] = row
+            rows[f"{rig} ({get_rig(rig).n} points)"] = _errors(pred, gt, coco)
             if rig == "coco17":
                 flat = np.concatenate([uv, np.zeros_like(uv[..., :1])], axis=-1)
-                rows["no lifting (the 2D at depth 0)"] = {
-                    "pa_mpjpe_mm": pa_mpjpe(flat, gt).mean() * 1000,
-                    "n_mpjpe_mm": n_mpjpe(flat, gt).mean() * 1000, "pa_mpjpe_all_mm": np.nan}
+                rows["no lifting (the 2D at depth 0)"] = {**_errors(flat, gt, coco),
+                                                          "pa_mpjpe_all_mm": np.nan}
+            if rig == "body25":  # which extra points cost: COCO-17 + the six foot points alone
+                wb = get_rig("coco_wholebody133")   # (its first 23 points, edges, sides, fronts)
+                feet = coco + [get_rig(rig).index(j) for j in wb.joints[17:23]]
+                pred = lifter.lift(uv[:, feet], edges=[e for e in wb.edges if max(e) < 23],
+                                   sides=wb.side_array()[:23], fronts=wb.front_array()[:23]).points
+                rows["coco17 + BODY_25's 6 foot points (23)"] = _errors(
+                    np.asarray(pred, np.float64), gt[:, feet], list(range(17)))
     return rows
+
+
+def _errors(pred: np.ndarray, gt: np.ndarray, coco: list[int]) -> dict[str, float]:
+    """PA- and N-MPJPE (mm) on the `coco` points and PA-MPJPE on all, of (M, N, 3) metres."""
+    return {"pa_mpjpe_mm": pa_mpjpe(pred[:, coco], gt[:, coco]).mean() * 1000,
+            "n_mpjpe_mm": n_mpjpe(pred[:, coco], gt[:, coco]).mean() * 1000,
+            "pa_mpjpe_all_mm": pa_mpjpe(pred, gt).mean() * 1000}
 
 
 def main(argv=None) -> int:

@@ -242,11 +242,13 @@ def from_ultralytics(xy, conf=None, rig: str | None = None, track_ids=None,
     """YOLO-pose keypoints of one image -> Detections.
 
     xy: (B, K, 2) pixels (`results[0].keypoints.xy`; numpy or a tensor), or the `Keypoints`
-        object itself (its .xy and .conf are used). conf: (B, K) in [0, 1] or None (= all 1).
+        object itself (its .xy and .conf are used); None = []. conf: (B, K) in [0, 1] or None (= all 1).
     track_ids: (B,) ints or None (`results[0].boxes.id` when tracking).
     Ultralytics zeroes points it did not find: (0, 0) counts as missing. Rig by K (17 coco17,
     21 hand21) or `rig` where its K fits.
     """
+    if xy is None:  # results[0].keypoints of a frame without detections, or not a pose model
+        return []
     if hasattr(xy, "xy"):  # a ultralytics.engine.results.Keypoints
         xy, conf = xy.xy, xy.conf if conf is None else conf
     xy = _as_array(xy).astype(np.float64)

@@ -160,7 +160,7 @@ def test_ultralytics_arrays_treat_zeroed_points_as_missing_and_read_tensors():
         np.testing.assert_allclose(dets[0].keypoints, xy[0], rtol=1e-6)
         assert np.isnan(dets[1].keypoints[0]).all() and dets[1].mask().sum() == 16
     assert [d.instance_id for d in from_ultralytics(xy, conf, track_ids=[5, 6])] == [5, 6]
-    assert from_ultralytics(np.zeros((0, 17, 2))) == []
+    assert from_ultralytics(np.zeros((0, 17, 2))) == [] and from_ultralytics(None) == []
 
 
 def test_ultralytics_to_json_and_npz_files_give_the_same_detections(tmp_path):
@@ -379,5 +379,7 @@ def test_mocap_rig_check_gives_every_detector_rig_a_finite_row():
     ex = _example("detector_rigs_on_mocap")
     poses = np.load(SHARED_DATA / "cmu_iclone_mocap.npz")["positions"][::400]
     rows = ex.evaluate(poses)
-    assert [r.split(" (")[0] for r in rows] == ["coco17", "no lifting", "body25", "mediapipe_pose33"]
+    assert [r.split(" (")[0] for r in rows] == ["coco17", "no lifting", "body25",
+                                                "coco17 + BODY_25's 6 foot points",
+                                                "mediapipe_pose33"]
     assert all(np.isfinite(r["pa_mpjpe_mm"]) and r["pa_mpjpe_mm"] > 0 for r in rows.values())
