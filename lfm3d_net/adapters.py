@@ -38,7 +38,7 @@ class AdapterError(ValueError):
     """Malformed detector output; the message names the source (file) and the field."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: no element-wise ==
 class Detection:
     """One detected instance (a person, a hand, a face, ...) in one image.
 
@@ -84,8 +84,9 @@ def to_rig(det: Detection, rig: str) -> Detection:
     have = get_rig(det.rig).joints if det.rig else ()
     missing = [j for j in target.joints if j not in have]
     if missing:
+        more = ", ..." if len(missing) > 3 else ""
         raise AdapterError(f"{det.source or 'detection'}: rig {det.rig!r} lacks {len(missing)} "
-                           f"joint(s) of {rig!r} ({', '.join(missing[:3])}...)")
+                           f"joint(s) of {rig!r} ({', '.join(missing[:3])}{more})")
     idx = [have.index(j) for j in target.joints]
     return replace(det, keypoints=det.keypoints[idx], confidence=det.confidence[idx], rig=rig)
 
@@ -133,7 +134,8 @@ def _detection(xy, conf, reported, **meta) -> Detection | None:
 
 def _id(value) -> int:
     """A tracking id as an int; -1 (untracked) for None or anything that is not an integer."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float)):
+    # Ultralytics' boxes.id is a float tensor: whole floats count
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
         return -1
     return int(value) if float(value).is_integer() else -1
 

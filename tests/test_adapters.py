@@ -159,7 +159,8 @@ def test_ultralytics_arrays_treat_zeroed_points_as_missing_and_read_tensors():
         assert [d.rig for d in dets] == ["coco17", "coco17"]
         np.testing.assert_allclose(dets[0].keypoints, xy[0], rtol=1e-6)
         assert np.isnan(dets[1].keypoints[0]).all() and dets[1].mask().sum() == 16
-    assert [d.instance_id for d in from_ultralytics(xy, conf, track_ids=[5, 6])] == [5, 6]
+    ids = _Tensor(np.array([5.0, 6.0], np.float32))         # boxes.id: a float tensor
+    assert [d.instance_id for d in from_ultralytics(xy, conf, track_ids=ids)] == [5, 6]
     assert from_ultralytics(np.zeros((0, 17, 2))) == [] and from_ultralytics(None) == []
 
 
