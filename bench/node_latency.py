@@ -32,7 +32,8 @@ def parse_args(argv=None):
     p.add_argument("--seconds", type=float, default=10.0, help="measured seconds per configuration")
     p.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before each run")
     p.add_argument("--rate", type=float, default=30.0, help="input rate (Hz)")
-    p.add_argument("--instances", type=int, nargs="+", default=[1, 10], help="instances per message, one run each")
+    p.add_argument("--instances", nargs="+", default=["1", "10", "10+133"],
+                   help="rows: instances per message, 'A+B' adds one B-point instance")
     p.add_argument("--keypoints", type=int, default=17, help="keypoints per instance")
     p.add_argument("--rig", default="coco17", help="rig name sent with each instance ('' = none: kNN graph)")
     p.add_argument("--model", default="", help="ONNX model (default: the shipped model)")
@@ -50,11 +51,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_config(probe, pid: int, instances: int, opts) -> dict:
-    """Publish at opts.rate for warmup + seconds; returns the row's numbers."""
-    from ros_helpers import make_array, make_instance
+def row_instances(spec: str, opts) -> list:
+    """Keypoints2D instances of one row: 'A' or 'A+B' (see the module doc)."""
+    from ros_helpers import make_instance
 
-    base = [make_instance(opts.keypoints, i, rig=opts.rig) for i in range(instances)]
+    count, _, extra = spec.partition("+")
+    base = [make_instance(opts.keypoints, i, rig=opts.rig) for i in range(int(count))]
+    if extra:
+        n = int(extra)
+        base.append(make_instance(n, int(count), rig="coco_wholebody133" if n == 133 else ""))
+    return base
+
+
+def run_config(probe, pid: int, spec: str, row: int, opts) -> dict:
+    """Publish at opts.rate for warmup + seconds; returns the row's numbers."""
+    from ros_helpers import make_array
+
+    base = row_instances(spec, opts)
     sent: dict[tuple[int, int], float] = {}
     latencies: list[float] = []
     received = set()
@@ -80,7 +93,7 @@ def run_config(probe, pid: int, instances: int, opts) -> dict:
             cpu0, t_cpu0 = cpu_seconds(pid), now
             latencies.clear()
         if now >= start + i * period:
-            key = (2000 + i, instances)  # unique stamp per message and run
+            key = (2000 + i, row)  # unique stamp per message and row
             msg = make_array(base, sec=key[0], nanosec=key[1])
             sent[key] = time.perf_counter()
             if cpu0 is not None:
@@ -89,12 +102,19 @@ def run_config(probe, pid: int, instances: int, opts) -> dict:
             i += 1
         probe.rclpy.spin_once(probe.node, timeout_sec=max(0.0, start + i * period - time.perf_counter()))
     probe.spin_until(lambda: measured <= received, timeout=2.0)  # let the last replies arrive
-    cpu = (cpu_seconds(pid) - cpu0) / (time.perf_counter() - t_cpu0)
+    cpu_s = cpu_seconds(pid) - cpu0
+    cpu = cpu_s / (time.perf_counter() - t_cpu0)
     lat = np.array(latencies) * 1e3
-    return {"instances": instances, "sent": len(measured), "lost": len(measured - received),
+    # the node's own callback -> publish latency (its last LATENCY_WINDOW messages: this row)
+    probe.diagnostics.clear()
+    probe.spin_until(lambda: bool(probe.diagnostic_values()), timeout=3.0)
+    node = probe.diagnostic_values()
+    return {"instances": spec, "sent": len(measured), "lost": len(measured - received),
             "p50": float(np.percentile(lat, 50)) if len(lat) else float("nan"),
             "p99": float(np.percentile(lat, 99)) if len(lat) else float("nan"),
-            "cpu": 100.0 * cpu}
+            "node_p50": float(node.get("lift latency p50 (ms)", "nan")),
+            "node_p99": float(node.get("lift latency p99 (ms)", "nan")),
+            "cpu": 100.0 * cpu, "cpu_ms": 1e3 * cpu_s / max(len(measured), 1)}
 
 
 def main(argv=None) -> int:
@@ -106,34 +126,45 @@ def main(argv=None) -> int:
     model = str(write_stub_model(tmp / "stub.onnx")) if opts.stub_model else opts.model
     params = write_params(tmp / "bench.yaml", model=model, backend=opts.backend, threads=opts.threads,
                           qos_reliability="reliable", qos_depth=10, use_camera_info=False,
-                          publish_markers=not opts.no_markers, max_batch=max(16, max(opts.instances)))
+                          publish_markers=not opts.no_markers,
+                          max_batch=max(16, *(len(row_instances(spec, opts)) for spec in opts.instances)))
     log = tmp / "lift_node.log"
     proc = start_lift_node(env, log, [params])
-    probe = Probe("lfm3d_bench_probe")
+    probe = Probe("lfm3d_bench_probe", record=False)
     from lfm3d_ros.msg import Skeleton3DArray
     from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from visualization_msgs.msg import MarkerArray
 
+    qos = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
     probe.outputs_callback = lambda msg: None
-    probe.node.create_subscription(Skeleton3DArray, "lifted_3d", lambda m: probe.outputs_callback(m),
-                                   QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE))
+    probe.node.create_subscription(Skeleton3DArray, "lifted_3d", lambda m: probe.outputs_callback(m), qos)
+    from diagnostic_msgs.msg import DiagnosticArray
+
+    probe.node.create_subscription(DiagnosticArray, "/diagnostics", probe.diagnostics.append, 10)
+    if not opts.no_markers:  # a marker subscriber makes the node build them; bytes, not decoded
+        probe.node.create_subscription(MarkerArray, "lifted_3d/markers", lambda m: None, qos, raw=True)
     rows = []
     try:
         if not probe.wait_for_lifter(timeout=120):
             print(f"lifter did not start; log:\n{log.read_text()}", file=sys.stderr)
             return 1
         time.sleep(1.0)  # discovery of the output side
-        for n in opts.instances:
-            rows.append(run_config(probe, proc.pid, n, opts))
+        for row, spec in enumerate(opts.instances):
+            rows.append(run_config(probe, proc.pid, spec, row, opts))
     finally:
         probe.close()
         stop_process(proc)
     print(f"\nlift_node, backend {opts.backend}, model {model or 'default'}, {opts.keypoints} keypoints, "
           f"{opts.rate:g} Hz, {opts.seconds:g} s, reliable QoS, markers {'off' if opts.no_markers else 'on'}, "
           f"{os.cpu_count()} CPUs\n")
-    print("| instances | sent | lost | latency p50 (ms) | latency p99 (ms) | node CPU (% of a core) |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("latency: publish -> receive in this process; node: the node's own callback -> publish "
+          "(its diagnostics); CPU: the node process, all threads\n")
+    print("| instances | sent | lost | latency p50 (ms) | latency p99 (ms) | node p50 (ms) | node p99 (ms) "
+          "| node CPU (% of a core) | node CPU per message (ms) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['instances']} | {r['sent']} | {r['lost']} | {r['p50']:.2f} | {r['p99']:.2f} | {r['cpu']:.0f} |")
+        print(f"| {r['instances']} | {r['sent']} | {r['lost']} | {r['p50']:.2f} | {r['p99']:.2f} "
+              f"| {r['node_p50']:.2f} | {r['node_p99']:.2f} | {r['cpu']:.0f} | {r['cpu_ms']:.2f} |")
     return 0
 
 

@@ -18,8 +18,8 @@ from lfm3d_net.graph import check_edges
 MIN_VALID_POINTS = 3  # fewer visible points cannot fix a 3D shape's rotation
 # Degenerate input (checked by `spread_check`): coordinates beyond MAX_ABS_COORD are corrupt
 # (no camera has a million pixels a side; float32 squares overflow near 1e19), and valid points
-# whose spread is below MIN_SPREAD, or below MIN_REL_SPREAD of their magnitude (float32 keeps
-# ~7 digits), coincide: there is no 2D shape to lift and any scale fitted to it is noise.
+# whose bounding box is smaller than MIN_SPREAD, or than MIN_REL_SPREAD of their magnitude
+# (float32 keeps ~7 digits), coincide: no 2D shape to lift, any scale fitted to it is noise.
 MAX_ABS_COORD = 1e6
 MIN_SPREAD = 1e-6
 MIN_REL_SPREAD = 1e-4
@@ -181,16 +181,17 @@ def _checked_keypoints(keypoints, mask, max_keypoints):
 def spread_check(kp: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which instances are degenerate: (too_large (B,), collapsed (B,)) bool.
 
-    kp (B, N, 2) any units, finite at valid points; mask (B, N) bool, True = valid.
-    too_large: a valid |x| or |y| > MAX_ABS_COORD. collapsed (only where not too_large): the
-    largest |offset| of a valid point from the valid centroid (the network's normalising
-    scale) is < MIN_SPREAD, or <= MIN_REL_SPREAD x the largest valid |coordinate|.
+    kp (B, N, 2) any units, finite at valid points; mask (B, N) bool, True = valid, at least
+    one valid point per instance. too_large: a valid |x| or |y| > MAX_ABS_COORD. collapsed
+    (only where not too_large): the larger side of the valid points' bounding box is
+    < MIN_SPREAD, or <= MIN_REL_SPREAD x the largest valid |coordinate|.
     """
-    m = np.asarray(mask, bool)[..., None]                                 # (B, N, 1)
-    kp = np.where(m, np.asarray(kp, np.float64), 0.0)                     # (B, N, 2)
-    magnitude = np.abs(kp).max(axis=(1, 2))                               # (B,)
-    centre = kp.sum(axis=1) / np.maximum(m.sum(axis=1), 1)                # (B, 2)
-    spread = np.where(m, np.abs(kp - centre[:, None]), 0.0).max(axis=(1, 2))  # (B,)
+    m = np.asarray(mask, bool)[..., None]                                  # (B, N, 1)
+    lo = np.where(m, kp, np.inf).min(axis=1)                               # (B, 2)
+    hi = np.where(m, kp, -np.inf).max(axis=1)                              # (B, 2)
+    with np.errstate(over="ignore", invalid="ignore"):  # +-3e38 spans overflow: too_large anyway
+        magnitude = np.maximum(np.abs(lo), np.abs(hi)).max(axis=1)         # (B,)
+        spread = (hi - lo).max(axis=1)                                     # (B,)
     too_large = ~(magnitude <= MAX_ABS_COORD)
     collapsed = ~too_large & ((spread < MIN_SPREAD) | (spread <= MIN_REL_SPREAD * magnitude))
     return too_large, collapsed

@@ -100,18 +100,29 @@ def marker_array(markers, header) -> bytes:
         w.pack(_MARKER_POSE_SCALE, 8, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, m.width, m.width, m.width)
         w.pack(_MARKER_COLOUR_LIFE, 4, *m.rgba, m.lifetime[0], m.lifetime[1], False)
         w.array(m.points, "f8")                       # geometry_msgs/Point[]
-        w.u32(0)                                      # colors
-        w.string("")                                  # texture_resource
-        w.header(0, 0, "")                            # texture: sensor_msgs/CompressedImage
-        w.string("")                                  #   format
-        w.u32(0)                                      #   data
-        w.u32(0)                                      # uv_coordinates
-        w.string("")                                  # text
-        w.string("")                                  # mesh_resource
-        w.string("")                                  # mesh_file.filename
-        w.u32(0)                                      # mesh_file.data
-        w.pack(_BOOL, 1, False)                       # mesh_use_embedded_materials
+        w.raw(_MARKER_TAIL)                           # ends 4-aligned: the tail's bytes are fixed
     return w.getvalue()
+
+
+def _marker_tail() -> bytes:
+    """The Marker fields after `points`, all empty / false: fixed bytes wherever they start
+    on a 4-byte boundary (no field in them aligns to more than 4)."""
+    w = CdrWriter()
+    w.u32(0)                                      # colors
+    w.string("")                                  # texture_resource
+    w.header(0, 0, "")                            # texture: sensor_msgs/CompressedImage
+    w.string("")                                  #   format
+    w.u32(0)                                      #   data
+    w.u32(0)                                      # uv_coordinates
+    w.string("")                                  # text
+    w.string("")                                  # mesh_resource
+    w.string("")                                  # mesh_file.filename
+    w.u32(0)                                      # mesh_file.data
+    w.pack(_BOOL, 1, False)                       # mesh_use_embedded_materials
+    return w.getvalue()[len(CDR_LE):]
+
+
+_MARKER_TAIL = _marker_tail()
 
 
 def skeleton_array(skeletons, header) -> bytes:

@@ -59,6 +59,7 @@ class Instance:
     edges: np.ndarray          # (E, 2) int64, indices < N
     sides: np.ndarray          # (N,) float32 in {-1, 0, 1}
     fronts: np.ndarray | None = None  # (N,) float32 in {-1, 0, 1}; None = all 0 (unknown)
+    own_edges: bool = False    # edges came from the message, not from the rig
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,16 @@ def _edges_from_flat(flat, n: int) -> np.ndarray:
 
 def parse_instance(kp, index: int, limits: Limits, rig_lookup: RigLookup | None = None) -> Instance:
     """One Keypoints2D (duck-typed) -> Instance; raises _Reject with a reason key."""
+    inst = _parse_one(kp, index, limits, rig_lookup)
+    _, bad = drop_degenerate([inst])
+    if bad:
+        raise _Reject(bad[0].reason, bad[0].detail)
+    return inst
+
+
+def _parse_one(kp, index: int, limits: Limits, rig_lookup: RigLookup | None) -> Instance:
+    """`parse_instance` without the degenerate-shape check (`drop_degenerate` does it for a
+    whole message in one numpy pass)."""
     x = np.asarray(kp.x, dtype=np.float32).reshape(-1)
     y = np.asarray(kp.y, dtype=np.float32).reshape(-1)
     n = x.size
@@ -131,25 +142,38 @@ def parse_instance(kp, index: int, limits: Limits, rig_lookup: RigLookup | None 
     if int(valid.sum()) < MIN_VALID_POINTS:
         raise _Reject("too_few_points",
                       f"{int(valid.sum())} valid points (min_confidence={limits.min_confidence})")
-    too_large, collapsed = spread_check(np.stack([x, y], axis=-1)[None], valid[None])
-    if too_large[0]:
-        raise _Reject("out_of_range", f"a valid coordinate beyond +-{MAX_ABS_COORD:g}")
-    if collapsed[0]:
-        raise _Reject("degenerate", "the valid points coincide: no 2D spread to lift")
+    xy = np.stack([x, y], axis=-1)                                        # (N, 2)
     rig = _resolve_rig(str(kp.rig), n, limits, rig_lookup)
     edges = _edges_from_flat(kp.edges, n)
-    if edges.size == 0 and rig is not None:
-        edges = np.asarray(rig.edge_array(), dtype=np.int64).reshape(-1, 2)
-    sides = (np.asarray(rig.side_array(), np.float32) if rig is not None
-             else np.zeros(n, np.float32))
-    fronts = np.asarray(rig.front_array(), np.float32) if rig is not None else None
-    xy = np.where(valid[:, None], np.stack([x, y], axis=-1), 0.0).astype(np.float32)
+    own_edges = edges.size > 0
+    rig_edges, sides, fronts = _rig_arrays(rig, n)
+    if not own_edges and rig is not None:
+        edges = rig_edges
+    xy[~valid] = 0.0
     # An empty category takes the rig's (coco17 -> person), so the size prior fits.
     category = str(kp.category) or (getattr(rig, "category", "") if rig is not None else "")
     return Instance(index=index, instance_id=int(kp.instance_id), category=category,
                     rig=getattr(rig, "name", "") if rig is not None else "",
                     xy=xy, valid=valid, confidence=np.where(valid, np.clip(conf, 0, 1), 0).astype(np.float32),
-                    edges=edges, sides=sides, fronts=fronts)
+                    edges=edges, sides=sides, fronts=fronts, own_edges=own_edges)
+
+
+_RIG_ARRAYS: dict[int, tuple[object, np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _rig_arrays(rig, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(edges (E, 2) int64, sides (N,) float32, fronts (N,) float32 or None) of a rig, built
+    once per rig object (read-only, shared by instances); no rig: no edges, sides 0, fronts None."""
+    if rig is None:
+        return np.zeros((0, 2), np.int64), np.zeros(n, np.float32), None
+    hit = _RIG_ARRAYS.get(id(rig))
+    if hit is None or hit[0] is not rig:  # id() of a dropped rig may be reused: check identity
+        arrays = (np.asarray(rig.edge_array(), np.int64).reshape(-1, 2),
+                  np.asarray(rig.side_array(), np.float32), np.asarray(rig.front_array(), np.float32))
+        for a in arrays:
+            a.setflags(write=False)
+        hit = _RIG_ARRAYS[id(rig)] = (rig, *arrays)
+    return hit[1], hit[2], hit[3]
 
 
 def parse_array(msg, limits: Limits, rig_lookup: RigLookup | None = None
@@ -159,10 +183,33 @@ def parse_array(msg, limits: Limits, rig_lookup: RigLookup | None = None
     rejected: list[Rejected] = []
     for i, kp in enumerate(msg.instances):
         try:
-            accepted.append(parse_instance(kp, i, limits, rig_lookup))
+            accepted.append(_parse_one(kp, i, limits, rig_lookup))
         except _Reject as err:
             rejected.append(Rejected(i, int(getattr(kp, "instance_id", -1)), err.reason, err.detail))
-    return accepted, rejected
+    accepted, degenerate = drop_degenerate(accepted)
+    return accepted, sorted(rejected + degenerate, key=lambda r: r.index)
+
+
+def drop_degenerate(instances: list[Instance]) -> tuple[list[Instance], list[Rejected]]:
+    """(the instances lfm3d_net.inputs.spread_check accepts, the others as out_of_range /
+    degenerate), in one pass over the padded message."""
+    if not instances:
+        return [], []
+    xy, valid, _, _ = pad_batch(instances)
+    too_large, collapsed = spread_check(xy, valid)
+    if not (too_large.any() or collapsed.any()):
+        return instances, []
+    kept, bad = [], []
+    for inst, large, flat in zip(instances, too_large, collapsed):
+        if large:
+            bad.append(Rejected(inst.index, inst.instance_id, "out_of_range",
+                                f"a valid coordinate beyond +-{MAX_ABS_COORD:g}"))
+        elif flat:
+            bad.append(Rejected(inst.index, inst.instance_id, "degenerate",
+                                "the valid points coincide: no 2D spread to lift"))
+        else:
+            kept.append(inst)
+    return kept, bad
 
 
 def cap_batch(accepted: list[Instance], max_batch: int) -> tuple[list[Instance], list[Rejected]]:

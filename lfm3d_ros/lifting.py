@@ -62,6 +62,14 @@ def groups_by_size(instances: list[Instance]) -> list[list[int]]:
     return list(groups.values())
 
 
+def shared_rig(instances: list[Instance]) -> str:
+    """The rig every instance names and takes its edges, sides and fronts from, else ""."""
+    rig = instances[0].rig
+    if rig and all(inst.rig == rig and not inst.own_edges for inst in instances):
+        return rig
+    return ""
+
+
 def usable(points: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """(B,) bool: the valid points of each lifted instance are finite and not all at one spot.
 
@@ -79,8 +87,12 @@ def _lift_group(lifter, instances: list[Instance], camera_k: np.ndarray | None,
     """Lift instances of one N in one call: (a SkeletonOut per instance, None where unusable;
     how the unusable ones failed)."""
     kp, mask, sides, fronts = pad_batch(instances)          # (B, N, 2), (B, N), (B, N), (B, N)
-    edges = [inst.edges if inst.edges.size else None for inst in instances]
-    result = lifter.lift(kp, mask, sides=sides, instance_edges=edges, fronts=fronts)
+    rig = shared_rig(instances)
+    if rig:  # the Lifter's cached rig graph: no per-instance adjacency
+        result = lifter.lift(kp, mask, rig=rig)
+    else:
+        edges = [inst.edges if inst.edges.size else None for inst in instances]
+        result = lifter.lift(kp, mask, sides=sides, instance_edges=edges, fronts=fronts)
     points = np.asarray(result.points, np.float64)          # (B, N, 3) pixels, root-relative
     scale = np.asarray(result.scale, np.float64).reshape(-1)
     center = np.asarray(result.center, np.float64).reshape(-1, 2)

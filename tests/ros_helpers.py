@@ -128,7 +128,9 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> int:
 class Probe:
     """An rclpy node in the test process that publishes keypoints and records outputs."""
 
-    def __init__(self, name: str = "lfm3d_test_probe"):
+    def __init__(self, name: str = "lfm3d_test_probe", record: bool = True):
+        """`record`: subscribe lifted_3d, its markers and /diagnostics into lists (else only
+        the keypoints_2d publisher; the caller subscribes what it needs)."""
         import rclpy
         from diagnostic_msgs.msg import DiagnosticArray
         from rclpy.qos import QoSProfile, ReliabilityPolicy
@@ -143,6 +145,8 @@ class Probe:
         qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         self.pub = self.node.create_publisher(Keypoints2DArray, "keypoints_2d", qos)
         self.outputs, self.markers, self.diagnostics = [], [], []
+        if not record:
+            return
         self.node.create_subscription(Skeleton3DArray, "lifted_3d", self.outputs.append, qos)
         self.node.create_subscription(MarkerArray, "lifted_3d/markers", self.markers.append, qos)
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self.diagnostics.append, 10)

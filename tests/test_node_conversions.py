@@ -256,8 +256,9 @@ class _FakeLifter:
     def __init__(self):
         self.calls = []
 
-    def lift(self, kp, mask, sides=None, instance_edges=None, fronts=None):
-        self.calls.append((kp.shape, [None if e is None else e.tolist() for e in instance_edges]))
+    def lift(self, kp, mask, sides=None, instance_edges=None, fronts=None, rig=None):
+        edges = rig if rig else [None if e is None else e.tolist() for e in instance_edges]
+        self.calls.append((kp.shape, edges))
         m = mask[..., None]
         center = (kp * m).sum(1) / np.maximum(m.sum(1), 1)
         pts = np.concatenate([kp - center[:, None], np.zeros(kp.shape[:2] + (1,))], -1) * m
@@ -267,16 +268,19 @@ class _FakeLifter:
 def test_instances_are_lifted_in_one_batch_per_keypoint_count_and_returned_in_input_order():
     from lfm3d_ros.lifting import lift_instances
 
-    insts = [conv.parse_instance(kp(n=n, instance_id=i, rig=r), i, LIMITS, lookup)
-             for i, (n, r) in enumerate([(5, "chain5"), (4, ""), (5, "chain5"), (3, ""), (4, "")])]
+    shapes = [(5, "chain5", ()), (4, "", ()), (5, "chain5", ()), (3, "", ()), (4, "", ()),
+              (5, "chain5", (0, 4))]
+    insts = [conv.parse_instance(kp(n=n, instance_id=i, rig=r, edges=e), i, LIMITS, lookup)
+             for i, (n, r, e) in enumerate(shapes)]
     fake = _FakeLifter()
-    out, rejected = lift_instances(fake, insts)
+    out, rejected = lift_instances(fake, insts[:5])
     assert [o.instance_id for o in out] == [0, 1, 2, 3, 4] and rejected == []
     # one call per N, never padded to the message's largest N (issue 27: a 133-point instance
-    # made ten 17-point people cost 6x)
-    assert [c[0] for c in fake.calls] == [(2, 5, 2), (2, 4, 2), (1, 3, 2)]
-    edges = fake.calls[0][1]
-    assert edges[0] == edges[1] and edges[0] and fake.calls[1][1] == [None, None]
+    # made ten 17-point people cost 6x); one rig throughout: the Lifter's rig path
+    assert fake.calls == [((2, 5, 2), "chain5"), ((2, 4, 2), [None, None]), ((1, 3, 2), [None])]
+    fake.calls.clear()
+    lift_instances(fake, [insts[0], insts[5]])       # message edges: per-instance edge lists
+    assert fake.calls == [((2, 5, 2), [insts[0].edges.tolist(), [[0, 4]]])]
     # the fake lift is exact, so each instance's 2D shape comes back (float32 input: 1e-4 px)
     for inst, sk in zip(insts, out):
         np.testing.assert_allclose(sk.points[:, :2] + sk.center, inst.xy, atol=1e-3)
@@ -297,8 +301,8 @@ def test_metric_lift_marks_skeletons_metric_and_matches_the_size_prior():
 class _BrokenLifter(_FakeLifter):
     """Like _FakeLifter, but instance 1 comes back NaN and instance 2 collapsed to a point."""
 
-    def lift(self, kp, mask, sides=None, instance_edges=None, fronts=None):
-        out = super().lift(kp, mask, sides, instance_edges, fronts)
+    def lift(self, kp, mask, sides=None, instance_edges=None, fronts=None, rig=None):
+        out = super().lift(kp, mask, sides, instance_edges, fronts, rig)
         out.points[1] = np.nan
         out.points[2] = 0.0
         return out
