@@ -122,7 +122,7 @@ class LiftNode(Node):
         self._markers = MarkerBuilder(cfg.marker_scale, cfg.marker_lifetime)
         self._fast_cdr = _cdr_matches_rclpy()
         self._pub = self.create_lifecycle_publisher(Skeleton3DArray, "lifted_3d", OUTPUT_QOS)
-        self._marker_pub = self.create_lifecycle_publisher(MarkerArray, "lifted_3d/markers", OUTPUT_QOS)
+        self._marker_pub = self.create_lifecycle_publisher(MarkerArray, self._markers_topic(), OUTPUT_QOS)
         gc.freeze()  # what configure loaded stays out of the collector's scans: shorter pauses per message
         self.get_logger().info(f"configured: backend={self._stats.backend} model={self._stats.model} "
                                f"flip_average={cfg.flip_average} "
@@ -161,6 +161,14 @@ class LiftNode(Node):
     def on_error(self, state: State) -> TransitionCallbackReturn:
         self.release()
         return TransitionCallbackReturn.SUCCESS
+
+    def _markers_topic(self) -> str:
+        """`lifted_3d/markers`, remapped as given, else `<lifted_3d as remapped>/markers`:
+        remapping lifted_3d alone must not leave the markers behind on /lifted_3d/markers."""
+        name = "lifted_3d/markers"
+        if self.resolve_topic_name(name) != self.resolve_topic_name(name, only_expand=True):
+            return name
+        return self.resolve_topic_name("lifted_3d") + "/markers"
 
     def _state_label(self) -> str:
         """The lifecycle state: unconfigured, inactive, active, finalized, or a transition."""

@@ -111,11 +111,15 @@ def start_process(args: list[str], env: dict[str, str], log: Path) -> subprocess
                             start_new_session=True)
 
 
-def start_lift_node(env: dict[str, str], log: Path, params_files: list[Path]) -> subprocess.Popen:
-    """The lifter node in a subprocess, with config/lift.yaml then the given params files."""
+def start_lift_node(env: dict[str, str], log: Path, params_files: list[Path],
+                    remaps: dict[str, str] | None = None) -> subprocess.Popen:
+    """The lifter node in a subprocess, with config/lift.yaml then the given params files,
+    and `remaps` (name -> new name) as --ros-args -r rules."""
     args = ["-m", "lfm3d_ros.lift_node", "--ros-args", "--params-file", str(REPO / "config" / "lift.yaml")]
     for p in params_files:
         args += ["--params-file", str(p)]
+    for old, new in (remaps or {}).items():
+        args += ["-r", f"{old}:={new}"]
     return start_process(args, env, log)
 
 
@@ -128,9 +132,10 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> int:
 class Probe:
     """An rclpy node in the test process that publishes keypoints and records outputs."""
 
-    def __init__(self, name: str = "lfm3d_test_probe", record: bool = True):
-        """`record`: subscribe lifted_3d, its markers and /diagnostics into lists (else only
-        the keypoints_2d publisher; the caller subscribes what it needs)."""
+    def __init__(self, name: str = "lfm3d_test_probe", record: bool = True,
+                 keypoints: str = "keypoints_2d", lifted: str = "lifted_3d"):
+        """`record`: subscribe `lifted` (Skeleton3DArray), `lifted`/markers and /diagnostics
+        into lists (else only the `keypoints` publisher; the caller subscribes what it needs)."""
         import rclpy
         from diagnostic_msgs.msg import DiagnosticArray
         from rclpy.qos import QoSProfile, ReliabilityPolicy
@@ -143,12 +148,12 @@ class Probe:
         self.rclpy = rclpy
         self.node = rclpy.create_node(name)
         qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-        self.pub = self.node.create_publisher(Keypoints2DArray, "keypoints_2d", qos)
+        self.pub = self.node.create_publisher(Keypoints2DArray, keypoints, qos)
         self.outputs, self.markers, self.diagnostics = [], [], []
         if not record:
             return
-        self.node.create_subscription(Skeleton3DArray, "lifted_3d", self.outputs.append, qos)
-        self.node.create_subscription(MarkerArray, "lifted_3d/markers", self.markers.append, qos)
+        self.node.create_subscription(Skeleton3DArray, lifted, self.outputs.append, qos)
+        self.node.create_subscription(MarkerArray, f"{lifted}/markers", self.markers.append, qos)
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self.diagnostics.append, 10)
 
     def spin_until(self, predicate, timeout: float = 30.0) -> bool:
@@ -164,22 +169,72 @@ class Probe:
         """True once the lifter subscribes keypoints_2d (it is active)."""
         return self.spin_until(lambda: self.pub.get_subscription_count() > 0, timeout)
 
-    def send(self, msg, timeout: float = 15.0):
-        """Publish msg and return the Skeleton3DArray with its stamp (None on timeout)."""
+    def send(self, msg, timeout: float = 15.0, publisher=None):
+        """Publish msg (on `publisher`, default the probe's) and return the Skeleton3DArray with
+        its stamp (None on timeout)."""
         stamp = (msg.header.stamp.sec, msg.header.stamp.nanosec)
-        self.pub.publish(msg)
+        (publisher or self.pub).publish(msg)
 
         def match():
             return [o for o in self.outputs if (o.header.stamp.sec, o.header.stamp.nanosec) == stamp]
         return match()[0] if self.spin_until(lambda: bool(match()), timeout) else None
 
-    def diagnostic_values(self) -> dict[str, str]:
-        """Key -> value of the latest lifter diagnostics status ({} if none yet)."""
+    def diagnostic_status(self):
+        """The latest lifter DiagnosticStatus (None if none yet)."""
         for arr in reversed(self.diagnostics):
             for status in arr.status:
                 if "lifter" in status.name:
-                    return {kv.key: kv.value for kv in status.values}
-        return {}
+                    return status
+        return None
+
+    def diagnostic_values(self) -> dict[str, str]:
+        """Key -> value of the latest lifter diagnostics status ({} if none yet)."""
+        status = self.diagnostic_status()
+        return {} if status is None else {kv.key: kv.value for kv in status.values}
+
+    def fresh_diagnostics(self, timeout: float = 5.0):
+        """The first lifter DiagnosticStatus published from now on (None on timeout)."""
+        self.diagnostics.clear()
+        self.spin_until(lambda: self.diagnostic_status() is not None, timeout)
+        return self.diagnostic_status()
+
+    def call(self, srv_type, name: str, request, timeout: float = 15.0):
+        """Call service `name` and return its response (None if no answer in `timeout` s)."""
+        client = self.node.create_client(srv_type, name)
+        try:
+            if not client.wait_for_service(timeout_sec=timeout):
+                return None
+            future = client.call_async(request)
+            self.spin_until(future.done, timeout)
+            return future.result() if future.done() else None
+        finally:
+            self.node.destroy_client(client)
+
+    def change_state(self, transition_id: int, node: str = "/lfm3d_lifter"):
+        """lifecycle ChangeState by transition id: True/False as the node answers, None if not."""
+        from lifecycle_msgs.srv import ChangeState
+
+        request = ChangeState.Request()
+        request.transition.id = transition_id
+        response = self.call(ChangeState, f"{node}/change_state", request)
+        return None if response is None else response.success
+
+    def get_state(self, node: str = "/lfm3d_lifter") -> str | None:
+        """The node's lifecycle state label (None if it does not answer)."""
+        from lifecycle_msgs.srv import GetState
+
+        response = self.call(GetState, f"{node}/get_state", GetState.Request())
+        return None if response is None else response.current_state.label
+
+    def set_parameters(self, node: str = "/lfm3d_lifter", **values):
+        """SetParameters; returns [(successful, reason)] per parameter (None if no answer)."""
+        from rcl_interfaces.srv import SetParameters
+        from rclpy.parameter import Parameter
+
+        request = SetParameters.Request(
+            parameters=[Parameter(name, value=value).to_parameter_msg() for name, value in values.items()])
+        response = self.call(SetParameters, f"{node}/set_parameters", request)
+        return None if response is None else [(r.successful, r.reason) for r in response.results]
 
     def close(self) -> None:
         self.node.destroy_node()

@@ -160,3 +160,60 @@ def test_diagnostics_report_backend_rate_and_latency(lifter):
     assert values["backend"] == "onnxruntime"
     assert float(values["lift latency p99 (ms)"]) > 0
     assert {"input rate (Hz)", "messages dropped", "lift errors"} <= set(values)
+
+
+DEGENERATE = {  # issue 27 item 5: before, a zero skeleton, NaN points with confidence 0.9, absurd depth
+    "all_zero": (dict(x=[0.0] * 17, y=[0.0] * 17), "degenerate"),
+    "identical": (dict(x=[321.0] * 17, y=[123.0] * 17), "degenerate"),
+    "subnormal_spread": (dict(x=[1e-40 * k for k in range(17)], y=[1e-40] * 17), "degenerate"),
+    "huge": (dict(x=[1e30 * (k + 1) for k in range(17)], y=[2e30] * 17), "out_of_range"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DEGENERATE))
+def test_degenerate_instance_is_dropped_counted_and_never_published_as_nan(lifter, kind):
+    probe, proc, log = lifter
+    fields, reason = DEGENERATE[kind]
+    before = _counter(probe, f"dropped {reason}")
+    out = _send(probe, [make_instance(17, 1), make_instance(17, 2, **fields), make_instance(17, 3)])
+    assert [s.instance_id for s in out.skeletons] == [1, 3]
+    for s in out.skeletons:
+        assert all(math.isfinite(c) for p, conf in zip(s.points, s.confidence) if conf > 0
+                   for c in (p.x, p.y, p.z))
+    assert probe.spin_until(lambda: _counter(probe, f"dropped {reason}") > before, 5), probe.diagnostic_values()
+    assert proc.poll() is None, log.read_text()
+
+
+def test_two_publishers_do_not_make_up_dropped_messages(lifter):
+    # issue 27 item 6: 160 sent, 160 lifted, the counter said 2,900 dropped (sequence numbers
+    # of different publishers compared; rclpy 7 gives no publisher id to tell them apart)
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+
+    probe, _, _ = lifter
+    second = probe.node.create_publisher(Keypoints2DArray, "keypoints_2d",
+                                         QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
+    try:
+        assert probe.spin_until(lambda: second.get_subscription_count() > 0, 10)
+        probe.spin_until(lambda: False, 1.0)                        # let the node match it too
+        before = _counter(probe, "messages dropped")
+        for _ in range(40):                                         # paced: nothing is really lost
+            first_msg, second_msg = (make_array([make_instance(5)], sec=next(_stamps)) for _ in range(2))
+            probe.pub.publish(first_msg)
+            assert probe.send(second_msg, publisher=second) is not None
+        assert probe.spin_until(
+            lambda: probe.diagnostic_values().get("messages dropped tracking", "").startswith("paused: 2"), 5), \
+            probe.diagnostic_values()
+        assert _counter(probe, "messages dropped") == before
+    finally:
+        probe.node.destroy_publisher(second)
+
+
+def test_duplicate_instance_ids_are_drawn_in_their_own_marker_namespaces(lifter):
+    probe, _, _ = lifter
+    probe.markers.clear()
+    _send(probe, [make_instance(17, 4, rig="coco17"), make_instance(17, 4, rig="coco17", seed=5)])
+
+    def ours(m):
+        return {"instance_4", "instance_4_1"} <= {x.ns for x in m.markers}
+    assert probe.spin_until(lambda: any(ours(m) for m in probe.markers), 10), \
+        [sorted({x.ns for x in m.markers}) for m in probe.markers]
