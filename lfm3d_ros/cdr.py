@@ -22,6 +22,7 @@ import struct
 import numpy as np
 
 CDR_LE = b"\x00\x01\x00\x00"
+_LITTLE_ENDIAN = {code: np.dtype("<" + code) for code in ("f8", "f4", "u2")}
 _U32 = struct.Struct("<I")
 
 
@@ -32,7 +33,8 @@ class CdrWriter:
         self._parts: list[bytes] = [CDR_LE]
         self._pos = 0  # offset in the body (alignment is relative to it)
 
-    def _align(self, n: int) -> None:
+    def align(self, n: int) -> None:
+        """Zero bytes up to the next multiple of `n` (1, 2, 4 or 8)."""
         pad = -self._pos % n
         if pad:
             self._parts.append(b"\0" * pad)
@@ -45,7 +47,7 @@ class CdrWriter:
 
     def pack(self, fmt: struct.Struct, align: int, *values) -> None:
         """Fields of one struct format (all of alignment <= `align`, laid out without gaps)."""
-        self._align(align)
+        self.align(align)
         self.raw(fmt.pack(*values))
 
     def u32(self, value: int) -> None:
@@ -59,10 +61,10 @@ class CdrWriter:
     def array(self, values: np.ndarray, dtype: str) -> None:
         """A sequence of a primitive (or of a struct of equal primitives, e.g. Point = 3 x
         float64): count = len(values), elements as one contiguous little-endian block."""
-        a = np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<"))
+        a = np.ascontiguousarray(values, dtype=_LITTLE_ENDIAN[dtype])
         self.u32(len(a))
         if a.size:
-            self._align(a.dtype.itemsize)
+            self.align(a.dtype.itemsize)
             self.raw(a.tobytes())
 
     def header(self, stamp_sec: int, stamp_nanosec: int, frame_id: str) -> None:
@@ -90,11 +92,14 @@ def header_fields(header) -> tuple[int, int, str]:
 
 def marker_array(markers, header) -> bytes:
     """visualization_msgs/MarkerArray bytes (Jazzy layout) from `markers.MarkerSpec`s."""
+    head = CdrWriter()  # a Marker starts 4-aligned and its Header aligns to 4 at most:
+    head.header(*header_fields(header))  # the same bytes for every Marker of the message
+    header_bytes = head.getvalue()[len(CDR_LE):]
     w = CdrWriter()
-    sec, nanosec, frame = header_fields(header)
     w.u32(len(markers))
     for m in markers:
-        w.header(sec, nanosec, frame)
+        w.align(4)
+        w.raw(header_bytes)
         w.string(m.ns)
         w.pack(_MARKER_IDS, 4, m.id, m.type, m.action)
         w.pack(_MARKER_POSE_SCALE, 8, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, m.width, m.width, m.width)

@@ -139,10 +139,11 @@ def _parse_one(kp, index: int, limits: Limits, rig_lookup: RigLookup | None) -> 
         raise _Reject("non_finite", "infinite coordinate or non-finite confidence")
     conf = np.ones(n, np.float32) if conf_in.size == 0 else conf_in
     valid = ~np.isnan(x) & ~np.isnan(y) & (conf >= limits.min_confidence)
-    if int(valid.sum()) < MIN_VALID_POINTS:
-        raise _Reject("too_few_points",
-                      f"{int(valid.sum())} valid points (min_confidence={limits.min_confidence})")
-    xy = np.stack([x, y], axis=-1)                                        # (N, 2)
+    count = np.count_nonzero(valid)
+    if count < MIN_VALID_POINTS:
+        raise _Reject("too_few_points", f"{count} valid points (min_confidence={limits.min_confidence})")
+    xy = np.empty((n, 2), np.float32)                                      # (N, 2)
+    xy[:, 0], xy[:, 1] = x, y
     rig = _resolve_rig(str(kp.rig), n, limits, rig_lookup)
     edges = _edges_from_flat(kp.edges, n)
     own_edges = edges.size > 0
@@ -154,7 +155,8 @@ def _parse_one(kp, index: int, limits: Limits, rig_lookup: RigLookup | None) -> 
     category = str(kp.category) or (getattr(rig, "category", "") if rig is not None else "")
     return Instance(index=index, instance_id=int(kp.instance_id), category=category,
                     rig=getattr(rig, "name", "") if rig is not None else "",
-                    xy=xy, valid=valid, confidence=np.where(valid, np.clip(conf, 0, 1), 0).astype(np.float32),
+                    xy=xy, valid=valid,
+                    confidence=np.where(valid, np.minimum(np.maximum(conf, 0), 1), 0).astype(np.float32),
                     edges=edges, sides=sides, fronts=fronts, own_edges=own_edges)
 
 

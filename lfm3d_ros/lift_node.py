@@ -22,7 +22,9 @@ Run: python -m lfm3d_ros.lift_node --ros-args --params-file config/lift.yaml
 from __future__ import annotations
 
 import gc
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
@@ -81,6 +83,7 @@ class LiftNode(Node):
         self._markers: MarkerBuilder | None = None
         self._fast_cdr = False           # publish bytes from cdr.py (checked on configure)
         self._camera: CameraState | None = None
+        self._pool: ThreadPoolExecutor | None = None
         self._pub = self._marker_pub = None
         self._sub = self._info_sub = None
         self._loggers = {}
@@ -121,6 +124,9 @@ class LiftNode(Node):
         self._stats = LiftStats(backend=self._lifter.backend_name, model=str(model))
         self._markers = MarkerBuilder(cfg.marker_scale, cfg.marker_lifetime)
         self._fast_cdr = _cdr_matches_rclpy()
+        # groups of different keypoint counts lift side by side (lifting.lift_instances)
+        self._pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1),
+                                        thread_name_prefix="lfm3d_lift")
         self._pub = self.create_lifecycle_publisher(Skeleton3DArray, "lifted_3d", OUTPUT_QOS)
         self._marker_pub = self.create_lifecycle_publisher(MarkerArray, self._markers_topic(), OUTPUT_QOS)
         gc.freeze()  # what configure loaded stays out of the collector's scans: shorter pauses per message
@@ -266,7 +272,7 @@ class LiftNode(Node):
             header.frame_id = cfg.output_frame
         self._last_frame = header.frame_id
         try:
-            skeletons, degenerate = lift_instances(self._lifter, accepted, camera_k, self._size_of)
+            skeletons, degenerate = lift_instances(self._lifter, accepted, camera_k, self._size_of, self._pool)
         except Exception as err:  # the Lifter must never take the node down
             self._stats.on_error(now)
             self._warn("lift_error", f"lift failed for a message of {len(accepted)} instances: "
@@ -335,6 +341,9 @@ class LiftNode(Node):
             if pub is not None:
                 self.destroy_lifecycle_publisher(pub)
                 setattr(self, name, None)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         close = getattr(self._lifter, "close", None)
         if close is not None:
             close()

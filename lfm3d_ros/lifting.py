@@ -15,6 +15,7 @@ with a non-zero confidence.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -70,16 +71,14 @@ def shared_rig(instances: list[Instance]) -> str:
     return ""
 
 
-def usable(points: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """(B,) bool: the valid points of each lifted instance are finite and not all at one spot.
+def usable(points: np.ndarray) -> np.ndarray:
+    """(B,) bool: each lifted instance is finite and not all at one spot.
 
-    points (B, N, 3) root-relative, mask (B, N) bool.
+    points (B, N, 3) root-relative, zeros at invalid and padded points (LiftResult.points).
     """
-    m = mask[..., None]
-    finite = np.where(m, np.isfinite(points), True).all(axis=(1, 2))
     with np.errstate(invalid="ignore"):
-        spread = np.where(m, np.abs(np.nan_to_num(points)), 0.0).max(axis=(1, 2))
-    return finite & (spread > 0)
+        spread = np.abs(points).max(axis=(1, 2))          # NaN if any point is NaN
+    return np.isfinite(spread) & (spread > 0)
 
 
 def _lift_group(lifter, instances: list[Instance], camera_k: np.ndarray | None,
@@ -96,7 +95,7 @@ def _lift_group(lifter, instances: list[Instance], camera_k: np.ndarray | None,
     points = np.asarray(result.points, np.float64)          # (B, N, 3) pixels, root-relative
     scale = np.asarray(result.scale, np.float64).reshape(-1)
     center = np.asarray(result.center, np.float64).reshape(-1, 2)
-    ok = usable(points, mask) & np.isfinite(scale) & (scale > 0)
+    ok = usable(points) & np.isfinite(scale) & (scale > 0)
     why = "non-finite or collapsed 3D"
     if camera_k is not None and size_of is not None:
         sizes = np.array([size_of(inst.category, inst.rig) for inst in instances])
@@ -110,17 +109,26 @@ def _lift_group(lifter, instances: list[Instance], camera_k: np.ndarray | None,
 
 
 def lift_instances(lifter, instances: list[Instance], camera_k: np.ndarray | None = None,
-                   size_of: SizeOf | None = None) -> tuple[list[SkeletonOut], list[Rejected]]:
+                   size_of: SizeOf | None = None, pool: Executor | None = None
+                   ) -> tuple[list[SkeletonOut], list[Rejected]]:
     """Lift instances; metric placement when `camera_k` (9,) and `size_of` are given.
 
+    With a `pool`, the groups of different N after the first run on its threads meanwhile
+    (the network releases the GIL, so on two cores ten people and a whole-body instance
+    take about the longer of the two, not their sum); results are the same either way.
     Returns (one SkeletonOut per usable instance, in input order; the `degenerate_output`
     rejections). Lifter errors propagate.
     """
+    groups = groups_by_size(instances)
+    parts = [[instances[p] for p in positions] for positions in groups]
+    if pool is not None and len(parts) > 1:
+        futures = [pool.submit(_lift_group, lifter, part, camera_k, size_of) for part in parts[1:]]
+        outcomes = [_lift_group(lifter, parts[0], camera_k, size_of)] + [f.result() for f in futures]
+    else:
+        outcomes = [_lift_group(lifter, part, camera_k, size_of) for part in parts]
     lifted: list[SkeletonOut | None] = [None] * len(instances)
     rejected: list[Rejected] = []
-    for positions in groups_by_size(instances):
-        group = [instances[p] for p in positions]
-        results, why = _lift_group(lifter, group, camera_k, size_of)
+    for positions, group, (results, why) in zip(groups, parts, outcomes):
         for pos, inst, sk in zip(positions, group, results):
             lifted[pos] = sk
             if sk is None:

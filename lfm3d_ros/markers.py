@@ -107,6 +107,12 @@ def extents(points: np.ndarray, owner: np.ndarray, count: int) -> np.ndarray:
     return np.where(np.isfinite(lo).all(axis=1), (hi - lo).max(axis=1), 0.0)
 
 
+def _pieces(rows: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
+    """Consecutive slices of `rows` with the given lengths (np.split without its per-piece cost)."""
+    ends = np.cumsum(counts).tolist()
+    return [rows[a:b] for a, b in zip([0] + ends[:-1], ends)]
+
+
 class MarkerBuilder:
     """Builds markers and remembers the previous namespace set for DELETEALL."""
 
@@ -140,20 +146,20 @@ class MarkerBuilder:
         owner = np.repeat(np.arange(n_sk), counts)                               # (P,)
         finite = np.isfinite(pts).all(axis=1)
         diameters = np.maximum(self.marker_scale * extents(pts[finite], owner[finite], n_sk), 1e-4)
-        joints = np.split(pts[finite], np.cumsum(np.bincount(owner[finite], minlength=n_sk))[:-1])
+        joints = _pieces(pts[finite], np.bincount(owner[finite], minlength=n_sk))
         edge_counts = np.array([len(sk.edges) for sk in skeletons])
         edges = np.concatenate([sk.edges.reshape(-1, 2) for sk in skeletons]) \
             + np.repeat(starts, edge_counts)[:, None]                              # (E, 2) global
         segments, kept = bone_segments(pts, edges.astype(np.int64))
-        kept_per = np.bincount(np.repeat(np.arange(n_sk), edge_counts)[kept], minlength=n_sk)
-        bones = np.split(segments, 2 * np.cumsum(kept_per)[:-1])
+        bones = _pieces(segments, 2 * np.bincount(np.repeat(np.arange(n_sk), edge_counts)[kept],
+                                                  minlength=n_sk))
         secs = int(self.lifetime_s)
         lifetime = (secs, int(round((self.lifetime_s - secs) * 1e9)))
-        for i, (sk, ns) in enumerate(zip(skeletons, names)):
+        for sk, ns, d, joint, bone in zip(skeletons, names, diameters.tolist(),
+                                          joints, bones):
             rgba = (*instance_colour(sk.instance_id), 1.0)
-            d = float(diameters[i])
-            out.append(MarkerSpec(ns, JOINTS_ID, SPHERE_LIST, ADD, d, rgba, lifetime, joints[i]))
-            out.append(MarkerSpec(ns, BONES_ID, LINE_LIST, ADD, BONE_WIDTH * d, rgba, lifetime, bones[i]))
+            out.append(MarkerSpec(ns, JOINTS_ID, SPHERE_LIST, ADD, d, rgba, lifetime, joint))
+            out.append(MarkerSpec(ns, BONES_ID, LINE_LIST, ADD, BONE_WIDTH * d, rgba, lifetime, bone))
         return out
 
     def delete_all(self) -> MarkerSpec:

@@ -1,6 +1,8 @@
 """config/lift.yaml, the launch file and the demo scene agree with the code (no ROS graph needed)."""
 
+import os
 import py_compile
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -37,9 +39,11 @@ def test_every_parameter_has_a_description_and_choices_are_valid():
         node_params.validate(node_params.NodeConfig(size_prior={"hand": 0.0}))
 
 
-def test_launch_file_compiles_and_builds_a_description_when_launch_ros_exists(tmp_path):
+def test_launch_file_compiles_and_builds_a_description_when_launch_ros_exists(tmp_path, monkeypatch):
     py_compile.compile(str(REPO / "launch" / "lift.launch.py"), cfile=str(tmp_path / "l.pyc"), doraise=True)
     pytest.importorskip("launch_ros", reason="launch_ros is not on PyPI; only compiled here")
+    # the PyPI ament_index_python has no default prefix: the venv (or a sourced ROS) is it
+    monkeypatch.setenv("AMENT_PREFIX_PATH", os.environ.get("AMENT_PREFIX_PATH") or sys.prefix)
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("lift_launch", REPO / "launch" / "lift.launch.py")

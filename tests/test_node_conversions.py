@@ -341,3 +341,20 @@ def test_empty_category_takes_the_rigs_category_for_its_size_prior():
                                lambda name: _Person("chain5", 5))
     assert inst.category == "person"
     assert conv.parse_instance(kp(category=""), 0, LIMITS, lookup).category == ""
+
+
+def test_groups_lifted_side_by_side_on_a_pool_give_the_sequential_result():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lfm3d_ros.lifting import lift_instances
+
+    insts = [conv.parse_instance(kp(n=n, instance_id=i), i, LIMITS, lookup)
+             for i, n in enumerate([5, 4, 5, 3, 8, 4])]
+    alone, _ = lift_instances(_FakeLifter(), insts)
+    with ThreadPoolExecutor(2) as pool:
+        fake = _FakeLifter()
+        together, _ = lift_instances(fake, insts, pool=pool)
+    assert sorted(c[0] for c in fake.calls) == [(1, 3, 2), (1, 8, 2), (2, 4, 2), (2, 5, 2)]
+    assert [s.instance_id for s in together] == [0, 1, 2, 3, 4, 5]
+    for a, b in zip(alone, together):
+        np.testing.assert_array_equal(a.points, b.points)
