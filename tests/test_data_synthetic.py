@@ -160,12 +160,18 @@ def test_source_sets_keep_an_old_config_on_its_data():
     v4 = registry.train_sources(1000, "v4")
     assert "franka_panda_urdf" in v4 and "fish14_synthetic" not in v4 and "sofa12_synthetic" not in v4
     assert sum(n.startswith("procedural_") for n in v4) == 2000
-    assert set(registry.SOURCE_SETS["v2"]) < set(registry.SOURCE_SETS["v4"]) < set(registry.TRAIN_SOURCES)
+    assert set(registry.SOURCE_SETS["v2"]) < set(registry.SOURCE_SETS["v4"]) < set(registry.SOURCE_SETS["v12"])
     every = registry.train_sources(None)
     assert {"fish14_synthetic", "quadruped17_wild", "box9_synthetic"} <= set(every)
     v5 = registry.train_sources(3000, "v5")      # v5-v7's data: everything before the bats and bipeds
     assert "sofa12_synthetic" in v5 and sum(n.startswith("procedural_") for n in v5) == 6000
-    assert {n for n in registry.train_sources(3000) if n not in v5} == {"bat16_synthetic", "biped17_synthetic"}
+    v12 = registry.train_sources(3000, "v12")   # v8-v12's: the bats and bipeds added
+    assert set(v12) - set(v5) == {"bat16_synthetic", "biped17_synthetic"}
+    # today's default: DeepMimic held out for the real-world proxy, realistic people and layouts in
+    now = registry.train_sources(3000)
+    assert set(v12) - set(now) == {"deepmimic"}
+    assert set(now) - set(v12) == set(registry.LAYOUT_SOURCES) | {
+        "human_realistic_coco17", "human_realistic_h36m17", "human_realistic_coco_wholebody133"}
     with pytest.raises(ValueError, match="unknown source_set 'v9'"):
         registry.train_sources(None, "v9")
 

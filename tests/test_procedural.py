@@ -147,7 +147,7 @@ def test_registry_lists_procedural_training_sources_without_building_them():
     assert len(proc) == 2 * registry.PROCEDURAL_RIGS
     assert proc[0] == "procedural_creature_00" and proc[-1] == f"procedural_object_{last:02d}"
     assert set(proc) <= set(registry.TRAIN_SOURCES) and set(proc) <= set(registry.SOURCE_INFO)
-    assert set(registry.NAMED_SOURCES) == set(registry.SOURCES) - set(proc)
+    assert set(registry.NAMED_SOURCES) == set(registry.SOURCES) - set(proc) - set(registry.LAYOUT_SOURCES)
     assert "hand21_synthetic" in registry.NAMED_SOURCES
     for name in ("procedural_creature_00", "procedural_object_13"):
         src = registry.SOURCES[name](count=10)

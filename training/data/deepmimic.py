@@ -64,6 +64,19 @@ def _z_rotation(a: np.ndarray) -> np.ndarray:
 
 def forward_kinematics(frames: np.ndarray) -> np.ndarray:
     """(F, 44) DeepMimic frames -> (F, 15, 3) deepmimic15 joint positions, metres, y-up."""
+    pos, _ = _kinematics(frames)
+    return np.stack([pos[j] for j in _OUT], axis=1).astype(np.float32)
+
+
+def head_pose(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(F, 44) frames -> the head sphere's centre (F, 3) metres and its link frame (F, 3, 3),
+    whose columns are the humanoid's forward (+x), up (+y) and right (+z) axes."""
+    pos, rot = _kinematics(frames)
+    return pos["head"].astype(np.float32), rot["head"].astype(np.float32)
+
+
+def _kinematics(frames: np.ndarray) -> tuple[dict, dict]:
+    """Positions (F, 3) and world rotations (F, 3, 3) of every link, by name."""
     frames = np.asarray(frames, dtype=np.float64)
     if frames.ndim != 2 or frames.shape[1] != 44:
         raise ValueError(f"DeepMimic frames must be (F, 44), got {frames.shape}")
@@ -77,7 +90,7 @@ def forward_kinematics(frames: np.ndarray) -> np.ndarray:
         off = URDF_SCALE * np.asarray(offset)
         pos[joint] = pos[parent] + np.einsum("fij,j->fi", rot[parent], off)
         rot[joint] = rot[parent] @ local[joint] if joint in local else rot[parent]
-    return np.stack([pos[j] for j in _OUT], axis=1).astype(np.float32)
+    return pos, rot
 
 
 def default_motion_dir() -> Path:
@@ -111,9 +124,14 @@ class DeepMimicSource(PoseSource):
                        for p in self.motion_dir.glob("humanoid3d_*.txt"))
         return [n for n in names if (n in self.val_clips) == (split == "val")]
 
+    def frames(self, clips: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The named clips' (F, 44) frames and each frame's clip name (F,)."""
+        parts = [load_clip(self.motion_dir / f"humanoid3d_{c}.txt") for c in clips]
+        names = np.concatenate([[c] * len(p) for c, p in zip(clips, parts)]) if parts else np.array([])
+        return (np.concatenate(parts) if parts else np.zeros((0, 44))), names
+
     def _load(self, split: str) -> np.ndarray:
         clips = self.clips(split)
         if not clips:
             raise ValueError(f"{self.name}: no clips for split {split!r} in {self.motion_dir}")
-        frames = [load_clip(self.motion_dir / f"humanoid3d_{c}.txt") for c in clips]
-        return forward_kinematics(np.concatenate(frames))
+        return forward_kinematics(self.frames(clips)[0])

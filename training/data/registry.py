@@ -7,6 +7,10 @@ Held out of training (never in TRAIN_SOURCES):
   quadrupeds; mugs are small rigid objects with a handle).
 - rig `panoptic15`: a known category (person) on an unseen keypoint layout; rig `xarm6`:
   an arm the model never sees among the trained robot arms (users own many others).
+- source `deepmimic`: a real person on a real skeleton of its own (not the CMU rig), the
+  unseen person of the real-world proxy (`training/data/realworld.py`).
+Layout sources (`human_layout_00..`, `quadruped_layout_00..`: random user-style rigs of a
+known body, see `layouts.py`) are, like the procedural ones, families counted apart.
 Procedural sources (`procedural_creature_00..`, `procedural_object_00..`: random
 topologies, see `procedural.py`) are training sources; `NAMED_SOURCES` are the rest.
 User-format loaders (h36m, h3wb, amass) need the user's files; they are not here.
@@ -20,15 +24,23 @@ from pathlib import Path
 from training.data.base import PoseSource
 from training.data.deepmimic import DeepMimicSource
 from training.data.face import FaceSource
+from training.data.layouts import LayoutSource, make_layout, parents_from_edges
 from training.data.mocap_npz import DEFAULT_DATA_DIR, MocapNpzSource
 from training.data.procedural import KINDS as PROCEDURAL_KINDS, category as procedural_category
 from training.data.procedural import procedural_source, rig_name, source_name as procedural_source_name
+from training.data.retarget import HUMAN36_JOINTS, HUMAN36_PARENTS
 from training.data.robots import ARMS, arm_source, legged_source
 from training.data.synthetic_animals import (bat_source, biped_source, bird_source, fish_source, insect_source,
                                              quadruped_source, reptile_source, wild_quadruped_source)
 from training.data.synthetic_hand import hand_source
 from training.data.synthetic_human import HumanVariantSource
 from training.data.synthetic_objects import OBJECTS, object_source
+from lfm3d_net.rigs import Rig, get_rig, register_rig
+
+# The superset of human points that layouts pick from (training only: no user names it).
+register_rig(Rig("human36", "person", HUMAN36_JOINTS,
+                 tuple((p, i) for i, p in enumerate(HUMAN36_PARENTS) if p >= 0),
+                 (0,) * len(HUMAN36_JOINTS)))
 
 
 def _dir(data_dir) -> Path:
@@ -54,15 +66,46 @@ def _face(data_dir=None) -> PoseSource:
     return FaceSource(_dir(data_dir) / "face68_meanshape.npz")
 
 
+def _realistic(rig: str, data_dir=None) -> PoseSource:
+    return HumanVariantSource(rig, _dir(data_dir) / "cmu_iclone_mocap.npz", seed=1,
+                              name=f"human_realistic_{rig}", realistic=True)
+
+
+HUMAN_LAYOUTS = 32       # random human layouts (user rigs) of the CMU people
+QUADRUPED_LAYOUTS = 16   # and of the wild quadrupeds
+
+
+def _human_layout(k: int, data_dir=None) -> PoseSource:
+    layout = make_layout(f"layout_person_{k:02d}", "person", HUMAN36_JOINTS, HUMAN36_PARENTS, k)
+    base = HumanVariantSource("human36", _dir(data_dir) / "cmu_iclone_mocap.npz", copies=1,
+                              seed=100 + k, realistic=True)
+    return LayoutSource(f"human_layout_{k:02d}", layout, base)
+
+
+def _quadruped_layout(k: int) -> PoseSource:
+    q = get_rig("quadruped17")
+    parents = parents_from_edges(q.n, q.edges, root=q.index("neck"))
+    layout = make_layout(f"layout_quadruped_{k:02d}", "quadruped", q.joints, parents, k, seed=1,
+                         n_range=(8, 24))
+    return LayoutSource(f"quadruped_layout_{k:02d}", layout, wild_quadruped_source(count=8000, seed=100 + k))
+
+
 PROCEDURAL_RIGS = 48          # random rigs per procedural kind
 _PROCEDURAL = {procedural_source_name(kind, k): (kind, k)
                for kind in PROCEDURAL_KINDS for k in range(PROCEDURAL_RIGS)}
 PROCEDURAL_SOURCES = tuple(_PROCEDURAL)
+_LAYOUTS = {**{f"human_layout_{k:02d}": ("person", f"layout_person_{k:02d}", partial(_human_layout, k))
+               for k in range(HUMAN_LAYOUTS)},
+            **{f"quadruped_layout_{k:02d}": ("quadruped", f"layout_quadruped_{k:02d}",
+                                             partial(_quadruped_layout, k))
+               for k in range(QUADRUPED_LAYOUTS)}}
+LAYOUT_SOURCES = tuple(_LAYOUTS)
 
 SOURCES = {
     **{f"cmu_mocap_{r}": partial(_mocap, r) for r in ("mocap26", "coco17", "h36m17", "panoptic15")},
     **{f"human_variants_{r}": partial(_human, r)
        for r in ("coco17", "h36m17", "panoptic15", "coco_wholebody133")},
+    **{f"human_realistic_{r}": partial(_realistic, r) for r in ("coco17", "h36m17", "coco_wholebody133")},
     "deepmimic": _deepmimic,
     "face68_synthetic": _face,
     "hand21_synthetic": hand_source,
@@ -78,17 +121,20 @@ SOURCES = {
     **{f"{r}_urdf": partial(arm_source, r) for r in ARMS},
     "legged_robot17_urdf": legged_source,
     # file-free; the rig is registered when the source is built
+    **{n: factory for n, (_, _, factory) in _LAYOUTS.items()},
     **{n: partial(procedural_source, kind, k) for n, (kind, k) in _PROCEDURAL.items()},
 }
-NAMED_SOURCES = tuple(n for n in SOURCES if n not in PROCEDURAL_SOURCES)
-# Validation and evaluation tables: every named source plus a few procedural rigs of each
-# kind (96 rigs would mean 96 table rows and 96 per-rig baselines to train).
-REPORT_SOURCES = NAMED_SOURCES + tuple(n for n, (_, k) in _PROCEDURAL.items() if k < 2)
+NAMED_SOURCES = tuple(n for n in SOURCES if n not in PROCEDURAL_SOURCES and n not in LAYOUT_SOURCES)
+# Validation and evaluation tables: every named source plus a few procedural rigs and layouts
+# of each kind (96 rigs would mean 96 table rows and 96 per-rig baselines to train).
+REPORT_SOURCES = (NAMED_SOURCES + tuple(n for n, (_, k) in _PROCEDURAL.items() if k < 2)
+                  + tuple(n for n in LAYOUT_SOURCES if n.endswith(("_00", "_01"))))
 # Category and rig of every source without instantiating it (used for the held-out filter).
 SOURCE_INFO = {
     **{f"cmu_mocap_{r}": ("person", r) for r in ("mocap26", "coco17", "h36m17", "panoptic15")},
     **{f"human_variants_{r}": ("person", r)
        for r in ("coco17", "h36m17", "panoptic15", "coco_wholebody133")},
+    **{f"human_realistic_{r}": ("person", r) for r in ("coco17", "h36m17", "coco_wholebody133")},
     "deepmimic": ("person", "deepmimic15"), "face68_synthetic": ("face", "face68"),
     "hand21_synthetic": ("hand", "hand21"), "quadruped17_synthetic": ("quadruped", "quadruped17"),
     "bird15_synthetic": ("bird", "bird15"),
@@ -98,11 +144,13 @@ SOURCE_INFO = {
     "bat16_synthetic": ("bat", "bat16"), "biped17_synthetic": ("biped", "biped17"),
     **{f"{r}_urdf": ("robot_arm", r) for r in ARMS}, "legged_robot17_urdf": ("legged_robot", "legged_robot17"),
     **{n: (procedural_category(kind), rig_name(kind, k)) for n, (kind, k) in _PROCEDURAL.items()},
+    **{n: (c, r) for n, (c, r, _) in _LAYOUTS.items()},
 }
 HELD_OUT_CATEGORIES = ("bird", "mug")
 HELD_OUT_RIGS = ("panoptic15", "xarm6")
+HELD_OUT_REAL = ("deepmimic",)     # real sources kept for the real-world proxy
 HELD_OUT_SOURCES = tuple(n for n, (c, r) in SOURCE_INFO.items()
-                         if c in HELD_OUT_CATEGORIES or r in HELD_OUT_RIGS)
+                         if c in HELD_OUT_CATEGORIES or r in HELD_OUT_RIGS or n in HELD_OUT_REAL)
 TRAIN_SOURCES = tuple(n for n in SOURCES if n not in HELD_OUT_SOURCES)
 
 # The named training sources of earlier data generations, so that a config keeps its data
@@ -115,9 +163,13 @@ _V2_NAMED = ("cmu_mocap_mocap26", "cmu_mocap_coco17", "cmu_mocap_h36m17", "human
              "face68_synthetic", "hand21_synthetic", "quadruped17_synthetic", "chair10_synthetic",
              "table8_synthetic", "car12_synthetic", "aircraft10_synthetic", "bottle8_synthetic")
 _V8_NEW = ("bat16_synthetic", "biped17_synthetic")
+_V13_NEW = ("human_realistic_coco17", "human_realistic_h36m17", "human_realistic_coco_wholebody133")
+_V12 = tuple(n for n in NAMED_SOURCES if (n not in HELD_OUT_SOURCES or n in HELD_OUT_REAL)
+             and n not in _V13_NEW)
 SOURCE_SETS = {"v2": _V2_NAMED,
                "v4": _V2_NAMED + ("franka_panda_urdf", "kuka_iiwa_urdf", "legged_robot17_urdf"),
-               "v5": tuple(n for n in TRAIN_SOURCES if n not in PROCEDURAL_SOURCES and n not in _V8_NEW)}
+               "v5": tuple(n for n in _V12 if n not in _V8_NEW),
+               "v12": _V12}
 
 # Any procedural rig number names a source, not only the PROCEDURAL_RIGS listed in SOURCES:
 # a config may train on more random topologies (TrainConfig.procedural_rigs).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lfm3d_net.rigs import MOCAP26_JOINTS
+from lfm3d_net.rigs import MOCAP26_JOINTS, MOCAP26_PARENTS
 
 J = {name: i for i, name in enumerate(MOCAP26_JOINTS)}
 _EYE_DIST = 0.064  # metres: eye distance of the mocap rig; the unit of head offsets
@@ -101,8 +101,23 @@ def to_feet6(p: np.ndarray) -> np.ndarray:
     return np.stack(cols, axis=1).astype(np.float32)
 
 
+# Every human point we can derive: the mocap rig, the face points and the feet (the superset
+# that random user layouts pick from, `layouts.py`); parents as indices, -1 = root.
+HUMAN36_JOINTS = MOCAP26_JOINTS + ("nose", "left_ear", "right_ear", "head_top",
+                                   "left_big_toe", "left_small_toe", "left_heel",
+                                   "right_big_toe", "right_small_toe", "right_heel")
+HUMAN36_PARENTS = tuple(MOCAP26_PARENTS) + (J["head"],) * 4 + (J["l_foot"],) * 3 + (J["r_foot"],) * 3
+
+
+def to_human36(p: np.ndarray) -> np.ndarray:
+    """(M, 26, 3) mocap -> (M, 36, 3) `HUMAN36_JOINTS`."""
+    f = face_points(p)
+    cols = [f["nose"], f["left_ear"], f["right_ear"], f["head_top"]]
+    return np.concatenate([p, np.stack(cols, axis=1), to_feet6(p)], axis=1).astype(np.float32)
+
+
 RETARGET = {"mocap26": lambda p: np.asarray(p, np.float32), "coco17": to_coco17,
-            "h36m17": to_h36m17, "panoptic15": to_panoptic15}
+            "h36m17": to_h36m17, "panoptic15": to_panoptic15, "human36": to_human36}
 
 
 def retarget(p: np.ndarray, rig: str) -> np.ndarray:

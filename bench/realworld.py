@@ -1,0 +1,148 @@
+"""The real-world proxy: held-out real people through the public `Lifter`, as a user feeds it.
+
+Each set of `training.data.realworld` (real motion on skeletons the model never trained on)
+is seen from seeded random orthographic views (any azimuth, elevation -10..35 deg, no roll),
+its clean 2D lifted with `Lifter.lift` (a built-in rig by name; a user rig by its edges,
+sides and fronts; or keypoints alone), and scored in mm:
+- PA: similarity-Procrustes PA-MPJPE of the lifted points;
+- camera: error of the camera-aligned output after centring and the best scale only, no
+  rotation (what a robot using `points` sees; a depth-mirrored answer counts as wrong);
+- flat: PA-MPJPE of the 2D itself at depth 0, the floor any lifter must beat.
+Brackets are 95 % bootstrap intervals over clips (frames of one clip are not independent).
+With two models, a second table gives the paired difference (second minus first) per row.
+
+    python -m bench.realworld                                   # the shipped model
+    python -m bench.realworld --model a.onnx --model b.onnx     # two models, paired
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from lfm3d_net import Lifter
+from lfm3d_net.metrics import n_mpjpe, pa_mpjpe
+
+ELEVATION_DEG = (-10.0, 35.0)
+BOOTSTRAP = 2000
+
+
+def random_views(poses: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(M, N, 3) metres y-up -> 2D keypoints (M, N, 2) pixels (1 px = 1 mm, offset into the
+    image) and camera-frame 3D (M, N, 3) metres (REP 103 optical: x right, y down, z ahead),
+    each pose from its own orthographic view: azimuth any, elevation ELEVATION_DEG."""
+    rng = np.random.default_rng(seed)
+    m = len(poses)
+    az = rng.uniform(-np.pi, np.pi, m)
+    el = np.radians(rng.uniform(*ELEVATION_DEG, m))
+    ca, sa, ce, se = np.cos(az), np.sin(az), np.cos(el), np.sin(el)
+    o, i = np.zeros(m), np.ones(m)
+    turn = np.stack([ca, o, sa, o, i, o, -sa, o, ca], -1).reshape(m, 3, 3)
+    flip = np.diag([1.0, -1.0, -1.0])                # world y-up -> camera y-down, facing it
+    tilt = np.stack([i, o, o, o, ce, -se, o, se, ce], -1).reshape(m, 3, 3)
+    x = poses - poses.mean(axis=1, keepdims=True)
+    cam = np.einsum("mij,mnj->mni", tilt @ flip @ turn, x)
+    kp = 1000.0 * cam[..., :2] + 640.0
+    return kp.astype(np.float32), cam
+
+
+def lift_set(lifter: Lifter, s, kp: np.ndarray) -> np.ndarray:
+    """Lift (M, N, 2) keypoints of held-out set `s` as a user would -> (M, N, 3) points."""
+    if not s.structure:
+        return lifter.lift(kp).points
+    if s.user_rig:
+        return lifter.lift(kp, edges=s.rig.edge_array(), sides=s.rig.side_array(),
+                           fronts=s.rig.front_array()).points
+    return lifter.lift(kp, rig=s.rig.name).points
+
+
+def errors(points: np.ndarray, kp: np.ndarray, cam: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-pose errors in mm: PA, camera (centre + scale), flat floor. Each (M,)."""
+    flat = np.concatenate([kp, np.zeros_like(kp[..., :1])], axis=-1)
+    return {"pa": 1000 * pa_mpjpe(points, cam), "camera": 1000 * n_mpjpe(points, cam),
+            "flat": 1000 * pa_mpjpe(flat, cam)}
+
+
+def clip_interval(values: np.ndarray, clips: np.ndarray, seed: int = 0) -> tuple[float, float]:
+    """95 % bootstrap interval of the mean of (M,) values, resampling whole clips."""
+    names, inv = np.unique(clips, return_inverse=True)
+    sums = np.bincount(inv, weights=values)
+    counts = np.bincount(inv).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    draw = rng.integers(0, len(names), (BOOTSTRAP, len(names)))
+    means = sums[draw].sum(1) / counts[draw].sum(1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def evaluate(model, sets, seed: int = 0, threads: int | None = None) -> list[dict]:
+    """Per-set per-pose errors of `model` (.onnx path or None = shipped): a list of
+    {"name", "clips", "pa", "camera", "flat"} in the order of `sets`."""
+    lifter = Lifter.load(model, backend="onnxruntime", threads=threads)
+    rows = []
+    for k, s in enumerate(sets):
+        kp, cam = random_views(s.poses, seed + k)
+        rows.append({"name": s.name, "clips": s.clips, **errors(lift_set(lifter, s, kp), kp, cam)})
+    return rows
+
+
+def _cell(values: np.ndarray, clips: np.ndarray) -> str:
+    lo, hi = clip_interval(values, clips)
+    return f"{values.mean():.1f} [{lo:.1f}, {hi:.1f}]"
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown table: set, poses, PA, camera, flat (mm, with clip-bootstrap intervals)."""
+    out = ["| held-out set | poses | PA-MPJPE mm | camera-frame mm | flat z=0 PA mm |",
+           "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        out.append(f"| {r['name']} | {len(r['pa'])} | {_cell(r['pa'], r['clips'])} | "
+                   f"{_cell(r['camera'], r['clips'])} | {r['flat'].mean():.1f} |")
+    return "\n".join(out)
+
+
+def paired_table(a: list[dict], b: list[dict]) -> str:
+    """Markdown table of b minus a per row (PA and camera, mm), clip-bootstrap intervals;
+    'better' / 'worse' only where the interval excludes 0."""
+    out = ["| held-out set | PA: second - first | camera: second - first | verdict |",
+           "|---|---:|---:|---|"]
+    for ra, rb in zip(a, b):
+        cells, verdicts = [], []
+        for key in ("pa", "camera"):
+            d = rb[key] - ra[key]
+            lo, hi = clip_interval(d, ra["clips"])
+            cells.append(f"{d.mean():+.1f} [{lo:+.1f}, {hi:+.1f}]")
+            verdicts.append("better" if hi < 0 else "worse" if lo > 0 else "level")
+        out.append(f"| {ra['name']} | {cells[0]} | {cells[1]} | PA {verdicts[0]}, camera {verdicts[1]} |")
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", action="append", default=[],
+                   help=".onnx model (repeatable, at most 2; default: the shipped model)")
+    p.add_argument("--data-dir", default="", help="the shared npz files (default: ../shared/data)")
+    p.add_argument("--seed", type=int, default=0, help="view seed (set k uses seed + k)")
+    p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads")
+    args = p.parse_args(argv)
+    if len(args.model) > 2:
+        p.error("at most two --model")
+    from training.data.realworld import held_out_sets   # training's numpy-only data code
+    sets = held_out_sets(args.data_dir or None)
+    models = args.model or [None]
+    results = [evaluate(m, sets, args.seed, args.threads) for m in models]
+    print(f"# Real-world proxy ({platform.machine()}, Python {platform.python_version()}, "
+          f"view seed {args.seed})\n")
+    for m, rows in zip(models, results):
+        print(f"## {Path(m).name if m else 'shipped model'}\n\n{table(rows)}\n")
+    if len(results) == 2:
+        print(f"## {Path(models[1]).name} minus {Path(models[0]).name} (paired, same views)\n\n"
+              f"{paired_table(*results)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

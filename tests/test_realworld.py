@@ -1,0 +1,207 @@
+"""The real-world proxy and the data that looks like the real world (issue 28): user-style
+layouts, realistic human variants, the held-out sets and the proxy's metrics."""
+import numpy as np
+import pytest
+
+from lfm3d_net.rigs import MOCAP26_JOINTS, get_rig
+from training.data import registry
+from training.data.layouts import make_layout, parents_from_edges
+from training.data.retarget import HUMAN36_JOINTS, HUMAN36_PARENTS
+from training.data.synthetic_human import (DEFINITIONS, TORSO, body_frame, move_points, scale_bones,
+                                           vary_definitions, vary_proportions)
+
+from conftest import requires_shared_data
+
+J = {n: i for i, n in enumerate(MOCAP26_JOINTS)}
+
+
+def _standing(m: int = 4) -> np.ndarray:
+    """(m, 26, 3) a mirror-symmetric pose of the mocap rig (y up, facing +z, left +x)."""
+    p = np.zeros((26, 3))
+    for i, name in enumerate(MOCAP26_JOINTS):
+        if name.startswith("r_"):
+            continue
+        p[i] = [0.1 + 0.02 * i if name.startswith("l_") else 0.0, 0.5 + 0.03 * i, 0.01 * (i % 3)]
+        if name.startswith("l_"):
+            p[J["r_" + name[2:]]] = p[i] * [-1.0, 1.0, 1.0]
+    p[J["l_thigh"], 1] = p[J["r_thigh"], 1] = 1.0
+    p[J["l_thigh"], 2] = p[J["r_thigh"], 2] = 0.0
+    p[J["hip"]], p[J["neck"]] = [0, 1.0, 0], [0, 1.0 + TORSO, 0]
+    return np.repeat(p[None], m, axis=0)
+
+
+def _mirror(p: np.ndarray) -> np.ndarray:
+    """Swap left/right joints and negate x."""
+    swap = [J[("r_" + n[2:]) if n.startswith("l_") else ("l_" + n[2:]) if n.startswith("r_") else n]
+            for n in MOCAP26_JOINTS]
+    return p[:, swap] * np.array([-1.0, 1.0, 1.0])
+
+
+# ------------------------------------------------------------------ layouts
+def test_layout_points_are_base_joints_or_points_on_their_bones():
+    layout = make_layout("t_layout", "person", HUMAN36_JOINTS, HUMAN36_PARENTS, k=5)
+    base = np.random.default_rng(1).normal(size=(7, len(HUMAN36_JOINTS), 3))
+    pts = layout.points(base)
+    assert pts.shape == (7, layout.rig.n, 3)
+    for i, name in enumerate(layout.rig.joints):
+        a, b, t = layout.a[i], layout.b[i], layout.t[i]
+        if "_bone" in name:
+            assert HUMAN36_PARENTS[b] == a and 0.25 <= t <= 0.75, name
+        else:
+            assert a == b == HUMAN36_JOINTS.index(name) and t == 0
+        np.testing.assert_allclose(pts[:, i], (1 - t) * base[:, a] + t * base[:, b], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("k", range(12))
+def test_layouts_are_connected_trees_with_sides_from_their_joints(k):
+    rig = make_layout("t_layout", "person", HUMAN36_JOINTS, HUMAN36_PARENTS, k=k).rig
+    assert 8 <= rig.n <= 30 and len(rig.edges) == rig.n - 1, "a tree over the kept points"
+    parents_from_edges(rig.n, rig.edges)                       # raises if not connected
+    for name, side in zip(rig.joints, rig.sides):
+        if name.startswith(("l_", "left_")):
+            assert side == -1, name
+        if name.startswith(("r_", "right_")):
+            assert side == 1, name
+
+
+def test_a_dropped_joint_links_its_children_to_the_nearest_kept_ancestor():
+    joints, parents = ("root", "knee", "ankle", "toe"), (-1, 0, 1, 2)
+    for k in range(40):
+        lay = make_layout("t_chain", "x", joints, parents, k, n_range=(3, 3), max_inserted=0)
+        kept = [joints.index(j) for j in lay.rig.joints]
+        want = {(kept.index(max(p for p in kept if p < v)), kept.index(v)) for v in kept if v != min(kept)}
+        assert set(lay.rig.edges) == want, (lay.rig.joints, lay.rig.edges)
+
+
+def test_same_k_same_layout_and_different_k_differ():
+    a = make_layout("t1", "person", HUMAN36_JOINTS, HUMAN36_PARENTS, k=3).rig
+    b = make_layout("t1", "person", HUMAN36_JOINTS, HUMAN36_PARENTS, k=3).rig
+    c = make_layout("t1", "person", HUMAN36_JOINTS, HUMAN36_PARENTS, k=4).rig
+    assert a == b and a != c
+
+
+def test_parents_from_edges_refuses_a_disconnected_rig():
+    assert parents_from_edges(3, [(0, 1), (1, 2)], root=1) == [1, -1, 1]
+    with pytest.raises(ValueError, match=r"\[2\] are not connected"):
+        parents_from_edges(3, [(0, 1)])
+
+
+def test_quadruped_layouts_are_training_sources_counted_apart():
+    src = registry.SOURCES["quadruped_layout_03"]()
+    assert (src.category, src.rig) == registry.SOURCE_INFO["quadruped_layout_03"]
+    p = src.poses("val")
+    assert p.shape[1:] == (get_rig(src.rig).n, 3) and np.isfinite(p).all()
+    assert set(registry.LAYOUT_SOURCES) <= set(registry.TRAIN_SOURCES)
+    assert not set(registry.LAYOUT_SOURCES) & set(registry.NAMED_SOURCES)
+
+
+# ------------------------------------------------------------------ realistic people
+def test_definitions_move_mirrored_points_mirrored_and_keep_the_eyes():
+    p = _standing()
+    p = np.concatenate([p, _mirror(p)])                   # a pose and its mirror image
+    rng = np.random.default_rng(3)
+    offsets = {name: rng.uniform(-0.03, 0.03, 3) for name in ("l_thigh", "r_thigh", "neck")}
+    offsets["r_thigh"] = offsets["l_thigh"]                # one definition for both hips
+    out = move_points(p, offsets)
+    np.testing.assert_allclose(_mirror(out[:4]), out[4:], atol=1e-5)
+    moved = vary_definitions(p, np.random.default_rng(0))
+    np.testing.assert_allclose(moved[:, [J["l_eye"], J["r_eye"]]], p[:, [J["l_eye"], J["r_eye"]]], atol=1e-6)
+    assert {n[2:] if n[:2] in ("l_", "r_") else n for n in MOCAP26_JOINTS} - set(DEFINITIONS) == {"eye"}
+
+
+def test_an_outwards_offset_moves_a_left_point_to_the_subjects_left():
+    p = _standing(1)
+    left, up, fwd = body_frame(p)
+    np.testing.assert_allclose([left[0], up[0]], [[1, 0, 0], [0, 1, 0]], atol=1e-9)
+    np.testing.assert_allclose(fwd[0], [0, 0, 1], atol=1e-9)
+    out = move_points(p, {"l_thigh": (0.02, 0.0, 0.0), "r_thigh": (0.02, 0.0, 0.0)})
+    np.testing.assert_allclose(out[0, J["l_thigh"]] - p[0, J["l_thigh"]], [0.02, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(out[0, J["r_thigh"]] - p[0, J["r_thigh"]], [-0.02, 0, 0], atol=1e-6)
+
+
+def test_scale_bones_scales_each_bone_and_carries_the_children():
+    p = _standing(1)
+    f = np.ones(26)
+    f[J["l_forearm"]] = 2.0
+    out = scale_bones(p, f)
+    bone = lambda x, c: x[0, J[c]] - x[0, MOCAP26_PARENTS_OF[c]]  # noqa: E731
+    np.testing.assert_allclose(bone(out, "l_forearm"), 2 * bone(p, "l_forearm"), atol=1e-6)
+    np.testing.assert_allclose(bone(out, "l_hand"), bone(p, "l_hand"), atol=1e-6)
+
+
+MOCAP26_PARENTS_OF = {n: HUMAN36_PARENTS[i] for i, n in enumerate(MOCAP26_JOINTS)}
+
+
+def test_realistic_builds_leave_the_plain_variants_random_stream_alone():
+    p = _standing(50)
+    plain = vary_proportions(p, np.random.default_rng(9))
+    again = vary_proportions(p, np.random.default_rng(9))
+    built = vary_proportions(p, np.random.default_rng(9), realistic=True)
+    np.testing.assert_array_equal(plain, again)
+    assert not np.allclose(plain, built)
+    width = lambda x, a, b: np.linalg.norm(x[:, J[a]] - x[:, J[b]], axis=-1)  # noqa: E731
+    ratio = width(built, "l_upperarm", "r_upperarm") / width(built, "l_thigh", "r_thigh")
+    assert np.ptp(ratio) > 0.1, "builds vary shoulder against hip width"
+
+
+# ------------------------------------------------------------------ the proxy
+def test_random_views_are_rotations_and_the_2d_is_the_camera_xy():
+    from bench.realworld import random_views
+    poses = np.random.default_rng(0).normal(size=(200, 9, 3))
+    kp, cam = random_views(poses, seed=1)
+    centred = poses - poses.mean(1, keepdims=True)
+    np.testing.assert_allclose(np.linalg.norm(cam, axis=-1), np.linalg.norm(centred, axis=-1), atol=1e-9)
+    np.testing.assert_allclose(kp, 1000 * cam[..., :2] + 640, rtol=1e-5, atol=1e-2)
+
+
+def test_an_upright_subject_stays_upright_in_the_camera_frame():
+    from bench.realworld import random_views
+    p = np.zeros((100, 2, 3))
+    p[:, 1, 1] = 1.0                                   # head above feet (world y up)
+    _, cam = random_views(p, seed=0)
+    assert (cam[:, 1, 1] < cam[:, 0, 1]).all(), "image y points down (REP 103 optical)"
+
+
+def test_clip_interval_is_zero_wide_for_a_constant_and_covers_the_mean():
+    from bench.realworld import clip_interval
+    clips = np.repeat(np.arange(10), 5)
+    assert clip_interval(np.full(50, 3.0), clips) == (3.0, 3.0)
+    v = np.random.default_rng(0).normal(size=50) + np.repeat(np.arange(10.0), 5)
+    lo, hi = clip_interval(v, clips)
+    assert lo < v.mean() < hi and hi - lo > 1.0, "clip-level spread makes a wide interval"
+
+
+def test_paired_table_calls_a_row_better_only_when_the_interval_excludes_zero():
+    from bench.realworld import paired_table
+    clips = np.repeat(np.arange(8), 4)
+    noise = np.random.default_rng(0).normal(size=32)
+    a = [{"name": "r", "clips": clips, "pa": 50 + noise, "camera": 60 + noise}]
+    b = [{"name": "r", "clips": clips, "pa": 48 + noise, "camera": 60 + noise[::-1]}]
+    row = paired_table(a, b).splitlines()[-1]
+    assert "PA better" in row and "camera level" in row, row
+
+
+@requires_shared_data
+def test_held_out_sets_are_real_people_never_trained_on():
+    from training.data.realworld import HELD_OUT_SUBJECT, held_out_sets
+    sets = held_out_sets()
+    assert "deepmimic" in registry.HELD_OUT_SOURCES and "deepmimic" not in registry.TRAIN_SOURCES
+    from training.data.mocap_npz import DEFAULT_VAL_SUBJECTS
+    assert HELD_OUT_SUBJECT in DEFAULT_VAL_SUBJECTS, "the CMU set must be a subject no split trains on"
+    for s in sets:
+        assert s.poses.shape[1:] == (s.rig.n, 3) and np.isfinite(s.poses).all(), s.name
+        assert len(set(s.clips)) >= 10, f"{s.name}: intervals resample clips"
+        height = np.ptp(s.poses[..., 1], axis=1).max()
+        assert 1.4 < height < 2.2, f"{s.name}: metres, a person's height ({height:.2f})"
+    assert {s.rig.name for s in sets if not s.user_rig} == {"h36m17", "coco17"}
+
+
+@requires_shared_data
+def test_proxy_runs_through_the_public_lifter_and_beats_the_flat_floor_with_a_rig():
+    from bench.realworld import evaluate
+    from training.data.realworld import cmu_sets
+    sets = [s for s in cmu_sets() if s.rig.name == "h36m17"]
+    sets[0] = type(sets[0])(sets[0].name, sets[0].poses[::10], sets[0].clips[::10], sets[0].rig)
+    (row,) = evaluate(None, sets, threads=1)
+    assert row["pa"].mean() < 0.6 * row["flat"].mean(), "the shipped model must beat depth 0"
+    assert row["camera"].mean() > row["pa"].mean(), "no rotation fitted: worse than PA on the whole"

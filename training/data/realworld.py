@@ -1,0 +1,161 @@
+"""The real-world proxy's held-out people: real motion on skeletons the model never trains on.
+
+Our in-distribution validation (CMU subject 7 on the CC_Base rig, retargeted like the
+training data) is optimistic: a user's person has other proportions, and their detector
+or mocap system puts the hip, shoulder, neck and head points elsewhere. These sets keep
+what a user meets:
+
+- `deepmimic`: the DeepMimic humanoid (pybullet wheel): real motion on its own skeleton
+  (a physics character, 1.62 m), never trained on (registry.HELD_OUT_REAL). Read as the
+  built-in `h36m17` and `coco17` (face points from its head sphere, as a detector would
+  place them) and as a user rig of its own 15 joints.
+- `cmu_s7`: CMU subject 7 (never trained on) re-proportioned to three fixed builds and
+  with another system's joint definitions (`OTHER_DEFINITIONS`), read as `h36m17`, `coco17`
+  and a user's 21-joint full-body rig with hands, toes and spine points.
+
+Every set is (poses (M, N, 3) metres y-up, clip name per pose (M,), rig). Rigs given as
+`Rig` objects are user rigs: the proxy passes their edges, sides and fronts, not a name.
+Numpy only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lfm3d_net.rigs import MOCAP26_JOINTS, Rig, _front_of, _side_of, get_rig
+from training.data.deepmimic import DeepMimicSource, forward_kinematics, head_pose
+from training.data.mocap_npz import DEFAULT_MOCAP, load_mocap_npz, subject_of
+from training.data.retarget import to_coco17, to_h36m17
+from training.data.synthetic_human import move_points, scale_bones
+
+HELD_OUT_SUBJECT = "007"      # mocap_npz.DEFAULT_VAL_SUBJECTS: never in a training split
+
+
+@dataclass(frozen=True)
+class HeldOutSet:
+    """One proxy row's data: (M, N, 3) metres y-up, (M,) clip names, the rig (a user rig
+    when `user_rig`), and whether the model gets edges/sides (False = keypoints only)."""
+
+    name: str
+    poses: np.ndarray
+    clips: np.ndarray
+    rig: Rig
+    user_rig: bool = False
+    structure: bool = True
+
+
+# ------------------------------------------------------------------ DeepMimic humanoid
+def _dm_face(frames: np.ndarray) -> dict[str, np.ndarray]:
+    """Nose, eyes, ears and head top of DeepMimic frames from the head sphere (F, 3) each:
+    a detector's face points sit on the head's surface, 10-11 cm from its centre."""
+    c, R = head_pose(frames)
+    f, u, r = R[..., 0], R[..., 1], R[..., 2]
+    return {"nose": c + 0.10 * f - 0.02 * u, "left_eye": c + 0.08 * f + 0.03 * u - 0.032 * r,
+            "right_eye": c + 0.08 * f + 0.03 * u + 0.032 * r, "left_ear": c - 0.075 * r - 0.01 * f,
+            "right_ear": c + 0.075 * r - 0.01 * f, "head_top": c + 0.105 * u}
+
+
+def deepmimic_sets(motion_dir=None) -> list[HeldOutSet]:
+    """The DeepMimic humanoid's every clip as h36m17, coco17 and its own 15-joint user rig."""
+    src = DeepMimicSource(motion_dir)
+    frames, clips = src.frames(src.clips("train") + src.clips("val"))
+    p = forward_kinematics(frames)                            # (F, 15, 3) deepmimic15 order
+    face = _dm_face(frames)
+    g = {n: p[:, i] for i, n in enumerate(get_rig("deepmimic15").joints)}
+    shoulders = 0.5 * (g["left_shoulder"] + g["right_shoulder"])
+    h36m = [g["root"], g["right_hip"], g["right_knee"], g["right_ankle"], g["left_hip"],
+            g["left_knee"], g["left_ankle"], 0.5 * (g["root"] + g["neck"]), g["neck"],
+            0.5 * (shoulders + face["nose"]), face["head_top"]] + [
+        g[f"{s}_{j}"] for s in ("left", "right") for j in ("shoulder", "elbow", "wrist")]
+    coco = [face[k] for k in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")] + [
+        g[f"{s}_{j}"] for j in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+        for s in ("left", "right")]
+    own = get_rig("deepmimic15")
+    user = Rig("user_deepmimic15", "person", own.joints, own.edges, own.sides, own.fronts)
+    return [HeldOutSet("DeepMimic humanoid, h36m17", np.stack(h36m, 1), clips, get_rig("h36m17")),
+            HeldOutSet("DeepMimic humanoid, coco17", np.stack(coco, 1), clips, get_rig("coco17")),
+            HeldOutSet("DeepMimic humanoid, its own 15-joint rig (user rig)", p, clips, user, True)]
+
+
+# ------------------------------------------------------------------ CMU subject 7, other skeletons
+# Three builds (bone factors by body part, on the 1.75 m rig): a 1.58 m woman with narrow
+# shoulders and wide hips, a 1.90 m long-legged man, a stocky 1.68 m man with short arms.
+BUILDS = (
+    {"torso": 0.9, "head": 0.97, "shoulders": 0.82, "hips": 1.08, "arm": 0.88, "leg": 0.91},
+    {"torso": 1.05, "head": 1.02, "shoulders": 1.08, "hips": 0.98, "arm": 1.1, "leg": 1.13},
+    {"torso": 1.0, "head": 1.0, "shoulders": 1.15, "hips": 1.1, "arm": 0.9, "leg": 0.93},
+)
+# Another system's joint definitions, (outwards, up, forwards) metres: hip joint centres lower
+# and wider, shoulder points on the acromion, a higher neck (C7 vs the skull base), the head
+# point at the skull's centre, wrist and ankle points on the bony landmarks.
+OTHER_DEFINITIONS = {
+    "hip": (0.0, -0.03, 0.02), "l_thigh": (0.025, -0.045, 0.01), "r_thigh": (0.025, -0.045, 0.01),
+    "l_upperarm": (0.01, 0.035, -0.01), "r_upperarm": (0.01, 0.035, -0.01),
+    "neck": (0.0, 0.03, -0.02), "head": (0.0, 0.05, 0.0),
+    "l_hand": (0.01, 0.0, 0.01), "r_hand": (0.01, 0.0, 0.01),
+    "l_foot": (0.015, -0.01, -0.01), "r_foot": (0.015, -0.01, -0.01),
+    "l_toebase": (0.0, -0.01, 0.03), "r_toebase": (0.0, -0.01, 0.03),
+}
+
+
+def _part(name: str) -> str:
+    kind = name[2:] if name[:2] in ("l_", "r_") else name
+    return ("head" if kind in ("head", "l_eye", "r_eye", "eye") else
+            "shoulders" if kind in ("clavicle", "upperarm") else "hips" if kind == "thigh" else
+            "arm" if kind in ("forearm", "hand", "mid1") else
+            "leg" if kind in ("calf", "foot", "toebase") else "torso")
+
+
+def other_skeletons(p26: np.ndarray) -> np.ndarray:
+    """(M, 26, 3) CMU poses -> the same motion on the three BUILDS in turn (pose i on build
+    i mod 3), with OTHER_DEFINITIONS."""
+    scale = np.array([[b[_part(n)] for n in MOCAP26_JOINTS] for b in BUILDS])   # (3, 26)
+    p = scale_bones(p26, scale[np.arange(len(p26)) % len(BUILDS)])
+    return move_points(p, OTHER_DEFINITIONS)
+
+
+# A user's full-body rig: spine points, hands (middle-finger base) and toes, own names/order.
+FULLBODY21 = ("pelvis", "spine_mid", "chest", "neck", "head",
+              *(f"{s}_{j}" for s in ("left", "right")
+                for j in ("shoulder", "elbow", "wrist", "hand", "hip", "knee", "ankle", "toe")))
+_FULLBODY21_FROM = ("hip", "waist", "spine02", "neck", "head",
+                    *(f"{s}_{j}" for s in ("l", "r")
+                      for j in ("upperarm", "forearm", "hand", "mid1", "thigh", "calf", "foot", "toebase")))
+
+def fullbody21_rig() -> Rig:
+    """The user rig FULLBODY21: edges along the body, sides and fronts from the names."""
+    parent = {"spine_mid": "pelvis", "chest": "spine_mid", "neck": "chest", "head": "neck"}
+    for s in ("left", "right"):
+        parent.update({f"{s}_shoulder": "chest", f"{s}_elbow": f"{s}_shoulder",
+                       f"{s}_wrist": f"{s}_elbow", f"{s}_hand": f"{s}_wrist", f"{s}_hip": "pelvis",
+                       f"{s}_knee": f"{s}_hip", f"{s}_ankle": f"{s}_knee", f"{s}_toe": f"{s}_ankle"})
+    idx = {n: i for i, n in enumerate(FULLBODY21)}
+    edges = tuple((idx[parent[n]], idx[n]) for n in FULLBODY21 if n in parent)
+    return Rig("user_fullbody21", "person", FULLBODY21, edges,
+               tuple(map(_side_of, FULLBODY21)), tuple(map(_front_of, FULLBODY21)))
+
+
+def cmu_sets(path=DEFAULT_MOCAP) -> list[HeldOutSet]:
+    """CMU subject 7 on other skeletons as h36m17, coco17, the full-body user rig, and that
+    rig's keypoints alone (no edges, sides or fronts)."""
+    pos, clips = load_mocap_npz(path)
+    keep = np.array([subject_of(c) == HELD_OUT_SUBJECT for c in clips])
+    p, clips = other_skeletons(pos[keep]), clips[keep]
+    j = {n: i for i, n in enumerate(MOCAP26_JOINTS)}
+    full = p[:, [j[n] for n in _FULLBODY21_FROM]]
+    user = fullbody21_rig()
+    return [HeldOutSet("CMU subject 7, other skeleton, h36m17", to_h36m17(p), clips, get_rig("h36m17")),
+            HeldOutSet("CMU subject 7, other skeleton, coco17", to_coco17(p), clips, get_rig("coco17")),
+            HeldOutSet("CMU subject 7, full-body 21-joint user rig", full, clips, user, True),
+            HeldOutSet("CMU subject 7, same 21 keypoints only", full, clips, user, True, False)]
+
+
+def held_out_sets(data_dir=None) -> list[HeldOutSet]:
+    """Every proxy set: DeepMimic's, then CMU subject 7's. `data_dir`: the shared npz files,
+    and the DeepMimic clips in its `deepmimic_motions/` if there (else the pybullet wheel's)."""
+    if not data_dir:
+        return deepmimic_sets() + cmu_sets()
+    motions = Path(data_dir) / "deepmimic_motions"
+    return deepmimic_sets(motions if motions.is_dir() else None) + cmu_sets(Path(data_dir) / DEFAULT_MOCAP.name)
