@@ -73,17 +73,24 @@ def node_rows(lifter: Lifter, instances: int, repeats: int) -> list[tuple[str, f
             y=(rng.random(17) * 200 + 100).astype(np.float32).tolist()))
     limits = conversions.Limits(0.0, lifter.max_keypoints, "")
     accepted, _ = conversions.parse_array(msg, limits, get_rig)
-    skeletons = lift_instances(lifter, accepted)
+    from lfm3d_ros import cdr
+
+    skeletons, _ = lift_instances(lifter, accepted)
     out = conversions.to_skeleton_msgs(skeletons, msg.header)
     builder = MarkerBuilder(0.03, 0.5)
     markers = builder.build(skeletons, msg.header)
     return [
         ("parse Keypoints2DArray", median_ms(lambda: conversions.parse_array(msg, limits, get_rig), repeats)),
-        ("lift (one batch)", median_ms(lambda: lift_instances(lifter, accepted), repeats)),
-        ("build lifted_3d", median_ms(lambda: conversions.to_skeleton_msgs(skeletons, msg.header), repeats)),
-        ("serialise lifted_3d", median_ms(lambda: serialize_message(out), repeats)),
-        ("build markers", median_ms(lambda: builder.build(skeletons, msg.header), repeats)),
-        ("serialise markers", median_ms(lambda: serialize_message(markers), repeats)),
+        ("lift (one batch per N)", median_ms(lambda: lift_instances(lifter, accepted), repeats)),
+        ("lifted_3d as CDR bytes (the node's path)",
+         median_ms(lambda: cdr.skeleton_array(skeletons, msg.header), repeats)),
+        ("markers as CDR bytes (the node's path)",
+         median_ms(lambda: cdr.marker_array(builder.specs(skeletons), msg.header), repeats)),
+        ("build lifted_3d (message objects)",
+         median_ms(lambda: conversions.to_skeleton_msgs(skeletons, msg.header), repeats)),
+        ("serialise lifted_3d (message objects)", median_ms(lambda: serialize_message(out), repeats)),
+        ("build markers (message objects)", median_ms(lambda: builder.build(skeletons, msg.header), repeats)),
+        ("serialise markers (message objects)", median_ms(lambda: serialize_message(markers), repeats)),
     ]
 
 
