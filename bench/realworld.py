@@ -13,10 +13,12 @@ With two models, a second table gives the paired difference (second minus first)
 
     python -m bench.realworld                                   # the shipped model
     python -m bench.realworld --model a.onnx --model b.onnx     # two models, paired
+    python -m bench.realworld --json proxy.json                 # + row summaries for card_table
 """
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import sys
 from pathlib import Path
@@ -85,8 +87,21 @@ def evaluate(model, sets, seed: int = 0, threads: int | None = None) -> list[dic
     rows = []
     for k, s in enumerate(sets):
         kp, cam = random_views(s.poses, seed + k)
-        rows.append({"name": s.name, "clips": s.clips, **errors(lift_set(lifter, s, kp), kp, cam)})
+        rows.append({"name": s.name, "person": s.person, "input": s.input, "clips": s.clips,
+                     **errors(lift_set(lifter, s, kp), kp, cam)})
     return rows
+
+
+def summary(rows: list[dict]) -> list[dict]:
+    """JSON-able row means (mm) with their clip-bootstrap intervals."""
+    out = []
+    for r in rows:
+        entry = {k: r[k] for k in ("name", "person", "input")}
+        entry.update(poses=len(r["pa"]), clips=len(set(r["clips"])), flat=float(r["flat"].mean()))
+        for key in ("pa", "camera"):
+            entry[key], entry[f"{key}_ci"] = float(r[key].mean()), clip_interval(r[key], r["clips"])
+        out.append(entry)
+    return out
 
 
 def _cell(values: np.ndarray, clips: np.ndarray) -> str:
@@ -127,6 +142,7 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", default="", help="the shared npz files (default: ../shared/data)")
     p.add_argument("--seed", type=int, default=0, help="view seed (set k uses seed + k)")
     p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads")
+    p.add_argument("--json", default="", help="also write the (first) model's row summaries here")
     args = p.parse_args(argv)
     if len(args.model) > 2:
         p.error("at most two --model")
@@ -138,6 +154,9 @@ def main(argv=None) -> int:
           f"view seed {args.seed})\n")
     for m, rows in zip(models, results):
         print(f"## {Path(m).name if m else 'shipped model'}\n\n{table(rows)}\n")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"model": models[0] or "shipped", "view_seed": args.seed,
+                                               "rows": summary(results[0])}, indent=1) + "\n")
     if len(results) == 2:
         print(f"## {Path(models[1]).name} minus {Path(models[0]).name} (paired, same views)\n\n"
               f"{paired_table(*results)}\n")

@@ -1,11 +1,12 @@
 """training.compare: side-by-side evaluation tables and the in-distribution / OOD summary;
 training.card_table: the model card's table of one model."""
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from training.card_table import card_table, summary_table
+from training.card_table import card_table, product_table, summary_table
 from training.compare import compare, gaps, in_distribution, load_sources, merge_references
 
 
@@ -175,7 +176,25 @@ def test_the_accuracy_table_is_what_its_command_prints(doc):
     command) is checked by that table's own test."""
     m = re.search(r"<!-- accuracy-table -->(.*?)<!-- /accuracy-table -->", (ROOT / doc).read_text(), re.S)
     assert m, f"{doc}: no accuracy-table slot"
-    if "training.card_table --summary" not in m.group(1):
+    if "training.card_table" not in m.group(1) or "--summary" not in m.group(1):
         pytest.skip(f"{doc}: the slot holds another table")
-    table, = _named_tables(m.group(1), summary=True)
-    assert table in m.group(1), f"{doc}: the accuracy table differs from `training.card_table --summary`"
+    real = re.search(r"--realworld\s+(\S+?)`", m.group(1))
+    if real:
+        cmd = re.search(r"training\.card_table\s+(\S+)", m.group(1))
+        table = product_table(load_sources(ROOT / cmd.group(1)), json.loads((ROOT / real.group(1)).read_text()))
+    else:
+        table, = _named_tables(m.group(1), summary=True)
+    assert table in m.group(1), f"{doc}: the accuracy table differs from its `training.card_table` command"
+
+
+def test_product_table_puts_real_people_first_and_marks_a_proxy_set_the_model_trained_on():
+    clean = {"deepmimic": {"status": "train", "category": "person"},
+             "face68_synthetic": {"status": "train", "category": "face",
+                                  "3D-LFM": {"pa_mpjpe_pct": 7.0, "mpjpe_pct": 8.0}, "flat": {"pa_mpjpe_pct": 40.0}}}
+    row = lambda person: {"person": person, "input": "`coco17`", "pa": 41.2, "pa_ci": [40.0, 42.6],  # noqa: E731
+                          "camera": 50.0, "camera_ci": [48.0, 52.0], "flat": 119.0}
+    text = product_table(clean, {"rows": [row("DeepMimic humanoid"), row("CMU subject 7")]})
+    lines = text.splitlines()[2:]
+    assert lines[0].startswith("| DeepMimic humanoid | `coco17` | real, **seen in training** | 41 mm (40-43)")
+    assert lines[1].startswith("| CMU subject 7 | `coco17` | real, held out |")
+    assert lines[2] == "| face | `face68` | synthetic, unseen views | 7.0 % | 8.0 % | 40.0 % |"

@@ -201,7 +201,25 @@ def test_proxy_runs_through_the_public_lifter_and_beats_the_flat_floor_with_a_ri
     from bench.realworld import evaluate
     from training.data.realworld import cmu_sets
     sets = [s for s in cmu_sets() if s.rig.name == "h36m17"]
-    sets[0] = type(sets[0])(sets[0].name, sets[0].poses[::10], sets[0].clips[::10], sets[0].rig)
+    s = sets[0]
+    sets[0] = type(s)(s.person, s.input, s.poses[::10], s.clips[::10], s.rig)
     (row,) = evaluate(None, sets, threads=1)
     assert row["pa"].mean() < 0.6 * row["flat"].mean(), "the shipped model must beat depth 0"
     assert row["camera"].mean() > row["pa"].mean(), "no rotation fitted: worse than PA on the whole"
+
+
+@requires_shared_data
+def test_the_committed_proxy_rows_are_what_the_benchmark_prints():
+    """training/results/realworld/v12_proxy.json (the README's people rows) is the shipped model's
+    proxy run: same sets, same views, same means (to 0.05 mm: CPUs differ in the last bits)."""
+    import json
+    from pathlib import Path
+    from bench.realworld import evaluate, summary
+    from training.data.realworld import held_out_sets
+    committed = json.loads((Path(__file__).resolve().parents[1]
+                            / "training/results/realworld/v12_proxy.json").read_text())
+    now = summary(evaluate(None, held_out_sets(), seed=committed["view_seed"], threads=1))
+    assert [r["name"] for r in now] == [r["name"] for r in committed["rows"]]
+    for a, b in zip(now, committed["rows"]):
+        for key in ("pa", "camera", "flat"):
+            assert abs(a[key] - b[key]) < 0.05, (a["name"], key, a[key], b[key])

@@ -7,7 +7,9 @@
 ``--summary`` prints the README's and the card's one accuracy table instead: the categories a
 user has, similar ones grouped (a range over their sources), clean 2D beside noisy detections
 with the rig given (read from each path with ``eval_clean`` replaced by ``eval_known_rig``),
-the per-rig baseline and the flat floor (clean).
+the per-rig baseline and the flat floor (clean). With ``--realworld PROXY.json`` (``python -m
+bench.realworld --json``) it prints the product table instead: the real-world proxy's people
+rows, then the other categories, PA-MPJPE beside the camera-frame error and the flat floor.
 
 One row per source, in the card's order and with its names: 3D-LFM MPJPE and PA-MPJPE, the
 per-rig SimpleBaseline's and the flat floor's PA-MPJPE (mm for people, else % of the RMS
@@ -21,6 +23,8 @@ baseline is an oracle (†): trained on data 3D-LFM never saw.
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 from training.compare import load_sources, merge_references
 
@@ -164,6 +168,37 @@ def summary_table(clean: dict, noisy: dict, clean_ref: dict | None = None) -> st
     return "\n".join(lines) + "\n"
 
 
+PRODUCT_DATA = {"train": "synthetic, unseen views", "held-out rig": "synthetic, **unseen rig**",
+                "OOD category": "synthetic, **unseen category**", "held-out source": "synthetic, **unseen source**"}
+
+
+def _mm_ci(value: float, ci) -> str:
+    return f"{value:.0f} mm ({ci[0]:.0f}-{ci[1]:.0f})"
+
+
+def product_table(clean: dict, realworld: dict) -> str:
+    """The one accuracy table with real people: the real-world proxy's rows (bench.realworld
+    --json: real held-out people, mm, 95 % clip intervals) in place of the synthetic person rows,
+    then the other categories of SUMMARY from ``clean`` (% of RMS radius). Columns: PA-MPJPE,
+    the camera-frame error (no rotation fitted), and PA of the 2D at depth 0."""
+    lines = ["| what you lift | rig / input | test data | PA-MPJPE | camera frame | flat z = 0 |",
+             "|---|---|---|---:|---:|---:|"]
+    seen = clean.get("deepmimic", {}).get("status") == "train"   # the proxy's DeepMimic, trained on?
+    for r in realworld["rows"]:
+        data = "real, **seen in training**" if seen and r["person"].startswith("DeepMimic") else "real, held out"
+        lines.append(f"| {r['person']} | {r['input']} | {data} | {_mm_ci(r['pa'], r['pa_ci'])} | "
+                     f"{_mm_ci(r['camera'], r['camera_ci'])} | {r['flat']:.0f} mm |")
+    for what, rig, names in SUMMARY:
+        if not all(n in clean for n in names) or clean[names[0]]["category"] == "person":
+            continue
+        status = clean[names[0]]["status"]
+        lines.append("| " + " | ".join([
+            what, f"`{rig}`" if "," not in rig else rig, PRODUCT_DATA.get(status, status),
+            _span([clean[n]["3D-LFM"] for n in names]), _span([clean[n]["3D-LFM"] for n in names], "mpjpe"),
+            _span([clean[n]["flat"] for n in names])]) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def known_rig_path(path: str) -> str:
     """The known-rig (noisy detections) evaluation beside a clean one: by the file name."""
     return str(path).replace("eval_clean", "eval_known_rig")
@@ -177,9 +212,13 @@ def main(argv: list[str] | None = None) -> None:
                         "that has a source gives its columns)")
     p.add_argument("--summary", action="store_true",
                    help="the one accuracy table (grouped categories; clean and known-rig side by side)")
+    p.add_argument("--realworld", default="",
+                   help="with --summary: bench.realworld --json rows; prints the product table (real people first)")
     args = p.parse_args(argv)
     reference = merge_references([load_sources(r) for r in args.reference]) if args.reference else None
-    if args.summary:
+    if args.summary and args.realworld:
+        print(product_table(load_sources(args.eval_json), json.loads(Path(args.realworld).read_text())), end="")
+    elif args.summary:
         print(summary_table(load_sources(args.eval_json), load_sources(known_rig_path(args.eval_json)),
                             reference), end="")
     else:

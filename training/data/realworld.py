@@ -35,15 +35,21 @@ HELD_OUT_SUBJECT = "007"      # mocap_npz.DEFAULT_VAL_SUBJECTS: never in a train
 
 @dataclass(frozen=True)
 class HeldOutSet:
-    """One proxy row's data: (M, N, 3) metres y-up, (M,) clip names, the rig (a user rig
-    when `user_rig`), and whether the model gets edges/sides (False = keypoints only)."""
+    """One proxy row's data: who (`person`) seen through which `input`, (M, N, 3) metres y-up,
+    (M,) clip names, the rig (a user rig when `user_rig`), and whether the model gets edges and
+    sides (False = keypoints only)."""
 
-    name: str
+    person: str
+    input: str
     poses: np.ndarray
     clips: np.ndarray
     rig: Rig
     user_rig: bool = False
     structure: bool = True
+
+    @property
+    def name(self) -> str:
+        return f"{self.person}, {self.input}"
 
 
 # ------------------------------------------------------------------ DeepMimic humanoid
@@ -74,9 +80,10 @@ def deepmimic_sets(motion_dir=None) -> list[HeldOutSet]:
         for s in ("left", "right")]
     own = get_rig("deepmimic15")
     user = Rig("user_deepmimic15", "person", own.joints, own.edges, own.sides, own.fronts)
-    return [HeldOutSet("DeepMimic humanoid, h36m17", np.stack(h36m, 1), clips, get_rig("h36m17")),
-            HeldOutSet("DeepMimic humanoid, coco17", np.stack(coco, 1), clips, get_rig("coco17")),
-            HeldOutSet("DeepMimic humanoid, its own 15-joint rig (user rig)", p, clips, user, True)]
+    who = "DeepMimic humanoid"
+    return [HeldOutSet(who, "`h36m17`", np.stack(h36m, 1), clips, get_rig("h36m17")),
+            HeldOutSet(who, "`coco17`", np.stack(coco, 1), clips, get_rig("coco17")),
+            HeldOutSet(who, "its own 15 joints as a user rig", p, clips, user, True)]
 
 
 # ------------------------------------------------------------------ CMU subject 7, other skeletons
@@ -146,10 +153,11 @@ def cmu_sets(path=DEFAULT_MOCAP) -> list[HeldOutSet]:
     j = {n: i for i, n in enumerate(MOCAP26_JOINTS)}
     full = p[:, [j[n] for n in _FULLBODY21_FROM]]
     user = fullbody21_rig()
-    return [HeldOutSet("CMU subject 7, other skeleton, h36m17", to_h36m17(p), clips, get_rig("h36m17")),
-            HeldOutSet("CMU subject 7, other skeleton, coco17", to_coco17(p), clips, get_rig("coco17")),
-            HeldOutSet("CMU subject 7, full-body 21-joint user rig", full, clips, user, True),
-            HeldOutSet("CMU subject 7, same 21 keypoints only", full, clips, user, True, False)]
+    who = "CMU subject 7, other skeletons"
+    return [HeldOutSet(who, "`h36m17`", to_h36m17(p), clips, get_rig("h36m17")),
+            HeldOutSet(who, "`coco17`", to_coco17(p), clips, get_rig("coco17")),
+            HeldOutSet(who, "a 21-joint full-body user rig", full, clips, user, True),
+            HeldOutSet(who, "the same 21 keypoints alone", full, clips, user, True, False)]
 
 
 def held_out_sets(data_dir=None) -> list[HeldOutSet]:

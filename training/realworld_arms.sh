@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# One GPU call of the real-world accuracy work (issue 28): three arms side by side on one
+# GPU for MINUTES each, then ONNX export and the real-world proxy (bench/realworld.py) on
+# the device's CPU, every table and the weights worth keeping copied to $OUT.
+#   A  small_realworld.yaml: v12 continued on the new data (realistic people, layouts)
+#   B  control: the same minutes from v12 on v12's data (DeepMimic held out as in A)
+#   L  large_realworld.yaml: the GPU candidate, from scratch on A's data
+# Three at once need more than an 80 GB GPU (A ran out of memory beside B and L): ARMS picks.
+#   OUT=/tmp/out MINUTES=6.5 ARMS="B L" bash training/realworld_arms.sh [DATA_DIR]
+#   OUT=/tmp/out MINUTES=7 ARMS=A bash training/realworld_arms.sh [DATA_DIR]   # with runs/B.onnx from the first
+# STAGE=2 continues each arm from its runs/<arm>/best at LR (default 2e-5) into runs/<arm>2 and
+# judges those (carry runs/A/best.* and runs/B/best.*).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${1:-.device/data}
+MIN=${MINUTES:-6.5}
+OUT=${OUT:?set OUT}
+PY=${PYTHON:-python3}
+T="$PY -m training.train --device cuda --data-dir $DATA --time-budget-min $MIN"
+ARMS=${ARMS:-A B L}
+mkdir -p runs
+declare -A ARGS=(
+  [A]="--config training/configs/small_realworld.yaml"
+  [B]="--config training/configs/small_realworld.yaml --source-set v12 --exclude deepmimic"
+  [L]="--config training/configs/large_realworld.yaml")
+S=${STAGE:-1}
+for arm in $ARMS; do
+  if [ "$S" = 2 ]; then
+    ARGS[$arm]+=" --init-from runs/$arm/best.safetensors --lr ${LR:-2e-5}"
+    ARGS[${arm}2]=${ARGS[$arm]}; arm=${arm}2
+  fi
+  $T ${ARGS[$arm]} --out-dir runs/$arm > runs/$arm.log 2>&1 &
+done
+wait || true
+[ "$S" = 2 ] && ARMS=$(for arm in $ARMS; do printf '%s2 ' $arm; done)
+for arm in $ARMS; do
+  tail -n 2 runs/$arm.log
+  [ -f runs/$arm/best.safetensors ] && $PY -m training.export_onnx --checkpoint runs/$arm/best \
+      --output runs/$arm.onnx --check > runs/$arm.export.log 2>&1 || echo "export $arm failed"
+done
+V12=lfm3d_net/models/lfm3d_small.onnx
+R="$PY -m bench.realworld --data-dir $DATA --threads 4"
+{ for pair in "$V12 runs/A.onnx" "runs/B.onnx runs/A.onnx" "$V12 runs/B.onnx" "$V12 runs/L.onnx" \
+              "$V12 runs/A2.onnx" "runs/B2.onnx runs/A2.onnx"; do
+    set -- $pair
+    [ -f "$1" ] && [ -f "$2" ] && $R --model "$1" --model "$2"
+  done; } > runs/proxy.md 2> runs/proxy.err || true
+cat runs/proxy.md
+tar czf "$OUT/arms.tar.gz" runs/*.log runs/*.md runs/*.err runs/*/summary.json runs/*/train_log.csv \
+    runs/*/config.json runs/*/last.json runs/B/best.safetensors runs/B/best.json runs/B2/best.* 2>/dev/null || true
+for arm in A L A2; do
+  cp runs/$arm/best.safetensors "$OUT/$arm.safetensors" 2>/dev/null || true
+  cp runs/$arm/best.json "$OUT/$arm.json" 2>/dev/null || true
+done
