@@ -7,6 +7,7 @@ discovery, so parallel test runs and other engineers' nodes never cross-talk.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import subprocess
@@ -121,6 +122,41 @@ def start_lift_node(env: dict[str, str], log: Path, params_files: list[Path],
     for old, new in (remaps or {}).items():
         args += ["-r", f"{old}:={new}"]
     return start_process(args, env, log)
+
+
+# What the node tests run with unless a test says otherwise: the stub network on ONNX Runtime,
+# a reliable deep input queue (no message of a test is dropped), no camera_info.
+STUB_NODE_PARAMS = dict(backend="onnxruntime", threads=1, qos_reliability="reliable", qos_depth=10,
+                        use_camera_info=False)
+
+
+@contextlib.contextmanager
+def lifter_node(tmp: Path, probe_name: str = "lfm3d_test_probe", remaps: dict[str, str] | None = None,
+                wait: bool = True, clean_exit: bool = False, **params):
+    """A lifter node in a subprocess (stub model, STUB_NODE_PARAMS overridden by `params`,
+    `remaps`) and a Probe on its (remapped) topics; yields (probe, process, log path).
+
+    `wait`: fail unless the node subscribes its input within 90 s. `clean_exit`: fail unless
+    it exits 0 on SIGINT at the end.
+    """
+    import pytest
+
+    env = ros_env()
+    remaps = remaps or {}
+    values = {**STUB_NODE_PARAMS, "model": str(write_stub_model(tmp / "stub.onnx")), **params}
+    log = tmp / "lift_node.log"
+    proc = start_lift_node(env, log, [write_params(tmp / "override.yaml", **values)], remaps)
+    probe = Probe(probe_name, keypoints=remaps.get("keypoints_2d", "keypoints_2d"),
+                  lifted=remaps.get("lifted_3d", "lifted_3d"))
+    try:
+        if wait and not probe.wait_for_lifter(timeout=90):
+            pytest.fail(f"the lifter did not subscribe its input; log:\n{log.read_text()}")
+        yield probe, proc, log
+    finally:
+        probe.close()
+        code = stop_process(proc)
+        if clean_exit:
+            assert code == 0, f"lifter exited with {code} on SIGINT; log:\n{log.read_text()}"
 
 
 def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> int:

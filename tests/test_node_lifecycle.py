@@ -19,8 +19,7 @@ except ImportError as err:
 
 from lifecycle_msgs.msg import Transition  # noqa: E402
 
-from ros_helpers import (Probe, make_array, make_instance, ros_env, start_lift_node,  # noqa: E402
-                         stop_process, write_params, write_stub_model)
+from ros_helpers import lifter_node, make_array, make_instance  # noqa: E402
 
 _stamps = itertools.count(5000)
 OK, WARN, ERROR = b"\x00", b"\x01", b"\x02"
@@ -29,21 +28,8 @@ OK, WARN, ERROR = b"\x00", b"\x01", b"\x02"
 @pytest.fixture(scope="module")
 def lifter(tmp_path_factory):
     """(probe, process, log path) of a running lifter node."""
-    tmp = tmp_path_factory.mktemp("lifecycle")
-    env = ros_env()
-    params = write_params(tmp / "override.yaml", model=str(write_stub_model(tmp / "stub.onnx")),
-                          backend="onnxruntime", threads=1, qos_reliability="reliable", qos_depth=10,
-                          use_camera_info=False)
-    log = tmp / "lift_node.log"
-    proc = start_lift_node(env, log, [params])
-    probe = Probe("lfm3d_lifecycle_probe")
-    try:
-        if not probe.wait_for_lifter(timeout=90):
-            pytest.fail(f"lifter did not subscribe keypoints_2d; log:\n{log.read_text()}")
-        yield probe, proc, log
-    finally:
-        probe.close()
-        stop_process(proc)
+    with lifter_node(tmp_path_factory.mktemp("lifecycle"), "lfm3d_lifecycle_probe") as running:
+        yield running
 
 
 def _alive(proc, log):

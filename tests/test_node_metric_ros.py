@@ -18,8 +18,7 @@ except ImportError as err:
 
 from lfm3d_net.metric import RIG_EXTENT_FRACTION, extent  # noqa: E402
 from lfm3d_ros.conversions import points_from_msg  # noqa: E402
-from ros_helpers import (Probe, make_array, make_instance, ros_env, start_lift_node,  # noqa: E402
-                         stop_process, write_params, write_stub_model)
+from ros_helpers import lifter_node, make_array, make_instance  # noqa: E402
 
 FRAME = "cam_optical"
 TIMEOUT_S = 1.5
@@ -33,23 +32,11 @@ def lifter(tmp_path_factory):
     from rclpy.qos import qos_profile_sensor_data
     from sensor_msgs.msg import CameraInfo
 
-    tmp = tmp_path_factory.mktemp("metric")
-    env = ros_env()
-    params = write_params(tmp / "override.yaml", model=str(write_stub_model(tmp / "stub.onnx")),
-                          backend="onnxruntime", threads=1, qos_reliability="reliable", qos_depth=10,
-                          use_camera_info=True, camera_info_timeout=TIMEOUT_S)
-    log = tmp / "lift_node.log"
-    proc = start_lift_node(env, log, [params], remaps=REMAPS)
-    probe = Probe("lfm3d_metric_probe", keypoints=REMAPS["keypoints_2d"], lifted=REMAPS["lifted_3d"])
-    info_pub = probe.node.create_publisher(CameraInfo, REMAPS["camera_info"], qos_profile_sensor_data)
-    try:
-        if not probe.wait_for_lifter(timeout=90):
-            pytest.fail(f"lifter did not subscribe {REMAPS['keypoints_2d']}; log:\n{log.read_text()}")
+    with lifter_node(tmp_path_factory.mktemp("metric"), "lfm3d_metric_probe", remaps=REMAPS,
+                     use_camera_info=True, camera_info_timeout=TIMEOUT_S) as (probe, proc, log):
+        info_pub = probe.node.create_publisher(CameraInfo, REMAPS["camera_info"], qos_profile_sensor_data)
         assert probe.spin_until(lambda: info_pub.get_subscription_count() > 0, 10)
         yield probe, info_pub, proc, log
-    finally:
-        probe.close()
-        stop_process(proc)
 
 
 def _camera_info(frame=FRAME):

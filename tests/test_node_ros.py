@@ -19,8 +19,7 @@ try:
 except ImportError as err:  # messages not built yet, or the Lifter not importable
     pytest.skip(f"node dependencies missing: {err}", allow_module_level=True)
 
-from ros_helpers import (Probe, make_array, make_instance, ros_env, start_lift_node, stop_process,
-                         write_params, write_stub_model)
+from ros_helpers import lifter_node, make_array, make_instance
 
 OVERRIDE_FRAME = "override_frame"
 RIGS_YAML = Path(__file__).resolve().parents[1] / "config" / "rigs_example.yaml"   # gripper5, upper_body7
@@ -30,23 +29,9 @@ _stamps = itertools.count(1000)
 @pytest.fixture(scope="module")
 def lifter(tmp_path_factory):
     """(probe, process, log path) of a running lifter node."""
-    tmp = tmp_path_factory.mktemp("node")
-    env = ros_env()
-    params = write_params(tmp / "override.yaml", model=str(write_stub_model(tmp / "stub.onnx")),
-                          backend="onnxruntime", threads=1, qos_reliability="reliable",
-                          qos_depth=10, use_camera_info=False, min_confidence=0.5,
-                          output_frame=OVERRIDE_FRAME, flip_average=True, rigs_file=str(RIGS_YAML))
-    log = tmp / "lift_node.log"
-    proc = start_lift_node(env, log, [params])
-    probe = Probe()
-    try:
-        if not probe.wait_for_lifter(timeout=90):
-            pytest.fail(f"lifter did not subscribe keypoints_2d; log:\n{log.read_text()}")
-        yield probe, proc, log
-    finally:
-        probe.close()
-        code = stop_process(proc)
-        assert code == 0, f"lifter exited with {code} on SIGINT; log:\n{log.read_text()}"
+    with lifter_node(tmp_path_factory.mktemp("node"), clean_exit=True, min_confidence=0.5,
+                     output_frame=OVERRIDE_FRAME, flip_average=True, rigs_file=str(RIGS_YAML)) as running:
+        yield running
 
 
 def _send(probe, instances, **kw):

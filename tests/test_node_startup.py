@@ -6,7 +6,6 @@ Now each refused value is logged by name, the default stands in, the node stays 
 unconfigured (diagnostics ERROR), and setting the parameters right lets it configure.
 """
 
-import itertools
 
 import pytest
 
@@ -19,8 +18,7 @@ except ImportError as err:
 
 from lifecycle_msgs.msg import Transition  # noqa: E402
 
-from ros_helpers import (Probe, make_array, make_instance, ros_env, start_lift_node,  # noqa: E402
-                         stop_process, write_params, write_stub_model)
+from ros_helpers import lifter_node, make_array, make_instance  # noqa: E402
 
 # choice, range, type (a new size prior: rcl keeps lift.yaml's type when a later file changes it)
 BAD = {"backend": "cuda", "marker_lifetime": 100.0, "size_prior.dog": "big"}
@@ -28,20 +26,9 @@ BAD = {"backend": "cuda", "marker_lifetime": 100.0, "size_prior.dog": "big"}
 
 @pytest.fixture(scope="module")
 def lifter(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("startup")
-    env = ros_env()
-    params = write_params(tmp / "bad.yaml", model=str(write_stub_model(tmp / "stub.onnx")),
-                          qos_reliability="reliable", qos_depth=10, use_camera_info=False,
-                          default_rig="no_such_rig", size_prior_default=2, threads=1)
-    params.write_text(params.read_text() + "".join(f"    {k}: {v}\n" for k, v in BAD.items()))
-    log = tmp / "lift_node.log"
-    proc = start_lift_node(env, log, [params])
-    probe = Probe("lfm3d_startup_probe")
-    try:
-        yield probe, proc, log
-    finally:
-        probe.close()
-        stop_process(proc)
+    with lifter_node(tmp_path_factory.mktemp("startup"), "lfm3d_startup_probe", wait=False,
+                     default_rig="no_such_rig", size_prior_default=2, **BAD) as running:
+        yield running
 
 
 def test_bad_start_up_values_leave_the_node_alive_unconfigured_and_say_which(lifter):
@@ -69,5 +56,5 @@ def test_configure_fails_until_the_values_are_set_right_then_the_node_lifts(lift
     assert probe.change_state(Transition.TRANSITION_CONFIGURE) is True
     assert probe.change_state(Transition.TRANSITION_ACTIVATE) is True
     assert probe.wait_for_lifter(30)
-    out = probe.send(make_array([make_instance(17, 1)], sec=next(itertools.count(7000))))
+    out = probe.send(make_array([make_instance(17, 1)], sec=7000))
     assert out is not None and out.skeletons[0].rig == "coco17"
