@@ -51,8 +51,8 @@ def _mocap(rig: str, data_dir=None) -> PoseSource:
     return MocapNpzSource(_dir(data_dir) / "cmu_iclone_mocap.npz", rig=rig)
 
 
-def _human(rig: str, data_dir=None) -> PoseSource:
-    return HumanVariantSource(rig, _dir(data_dir) / "cmu_iclone_mocap.npz")
+def _human(rig: str, data_dir=None, **kw) -> PoseSource:
+    return HumanVariantSource(rig, _dir(data_dir) / "cmu_iclone_mocap.npz", **kw)
 
 
 def _deepmimic(data_dir=None) -> PoseSource:
@@ -67,8 +67,7 @@ def _face(data_dir=None) -> PoseSource:
 
 
 def _realistic(rig: str, data_dir=None) -> PoseSource:
-    return HumanVariantSource(rig, _dir(data_dir) / "cmu_iclone_mocap.npz", seed=1,
-                              name=f"human_realistic_{rig}", realistic=True)
+    return _human(rig, data_dir, seed=1, name=f"human_realistic_{rig}", realistic=True)
 
 
 HUMAN_LAYOUTS = 32       # random human layouts (user rigs) of the CMU people
@@ -77,8 +76,7 @@ QUADRUPED_LAYOUTS = 16   # and of the wild quadrupeds
 
 def _human_layout(k: int, data_dir=None) -> PoseSource:
     layout = make_layout(f"layout_person_{k:02d}", "person", HUMAN36_JOINTS, HUMAN36_PARENTS, k)
-    base = HumanVariantSource("human36", _dir(data_dir) / "cmu_iclone_mocap.npz", copies=1,
-                              seed=100 + k, realistic=True)
+    base = _human("human36", data_dir, copies=1, seed=100 + k, realistic=True)
     return LayoutSource(f"human_layout_{k:02d}", layout, base)
 
 
