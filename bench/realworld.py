@@ -32,21 +32,27 @@ ELEVATION_DEG = (-10.0, 35.0)
 BOOTSTRAP = 2000
 
 
-def random_views(poses: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(M, N, 3) metres y-up -> 2D keypoints (M, N, 2) pixels (1 px = 1 mm, offset into the
-    image) and camera-frame 3D (M, N, 3) metres (REP 103 optical: x right, y down, z ahead),
-    each pose from its own orthographic view: azimuth any, elevation ELEVATION_DEG."""
+def view_rotations(m: int, seed: int, azimuth: tuple = (-np.pi, np.pi),
+                   elevation_deg: tuple = ELEVATION_DEG) -> np.ndarray:
+    """(m, 3, 3) rotations world (y up) -> camera optical frame (x right, y down, z ahead), each
+    a random turn about world up (`azimuth`, radians) and a camera elevation (degrees, > 0 looks
+    down), seeded; drawn in that order (azimuths, then elevations)."""
     rng = np.random.default_rng(seed)
-    m = len(poses)
-    az = rng.uniform(-np.pi, np.pi, m)
-    el = np.radians(rng.uniform(*ELEVATION_DEG, m))
+    az = rng.uniform(*azimuth, m)
+    el = np.radians(rng.uniform(*elevation_deg, m))
     ca, sa, ce, se = np.cos(az), np.sin(az), np.cos(el), np.sin(el)
     o, i = np.zeros(m), np.ones(m)
     turn = np.stack([ca, o, sa, o, i, o, -sa, o, ca], -1).reshape(m, 3, 3)
-    flip = np.diag([1.0, -1.0, -1.0])                # world y-up -> camera y-down, facing it
     tilt = np.stack([i, o, o, o, ce, -se, o, se, ce], -1).reshape(m, 3, 3)
+    return np.diag([1.0, -1.0, -1.0]) @ tilt @ turn   # a half turn about x: y down, facing it
+
+
+def random_views(poses: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(M, N, 3) metres y-up -> 2D keypoints (M, N, 2) pixels (1 px = 1 mm, offset into the
+    image) and camera-frame 3D (M, N, 3) metres (REP 103 optical: x right, y down, z ahead),
+    each pose from its own orthographic view (`view_rotations`)."""
     x = poses - poses.mean(axis=1, keepdims=True)
-    cam = np.einsum("mij,mnj->mni", tilt @ flip @ turn, x)
+    cam = np.einsum("mij,mnj->mni", view_rotations(len(poses), seed), x)
     kp = 1000.0 * cam[..., :2] + 640.0
     return kp.astype(np.float32), cam
 

@@ -26,6 +26,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout
 
+from bench.realworld import view_rotations  # noqa: E402
 from lfm3d_net import Lifter  # noqa: E402
 from lfm3d_net.metrics import n_mpjpe, pa_mpjpe  # noqa: E402
 from lfm3d_net.rigs import get_rig  # noqa: E402
@@ -73,20 +74,10 @@ def detector_points(p: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def cameras(m: int, seed: int = 0) -> np.ndarray:
-    """(M, 3, 3) rotations world (y up) -> camera optical frame (y down, z forward)."""
-    rng = np.random.default_rng(seed)
-    yaw, el = rng.uniform(0, 2 * np.pi, m), np.deg2rad(rng.uniform(-10, 30, m))
-    cy, sy, ce, se, z, o = np.cos(yaw), np.sin(yaw), np.cos(el), np.sin(el), 0 * yaw, 1 + 0 * yaw
-    ry = np.stack([np.stack(r, -1) for r in ((cy, z, sy), (z, o, z), (-sy, z, cy))], 1)
-    rx = np.stack([np.stack(r, -1) for r in ((o, z, z), (z, ce, -se), (z, se, ce))], 1)
-    return np.diag([1.0, -1.0, -1.0]) @ rx @ ry  # diag: a half turn about x, not a mirror
-
-
 def evaluate(poses: np.ndarray, threads: int = 1) -> dict[str, dict[str, float]]:
     """(M, 26, 3) mocap -> {row: {pa_mpjpe_mm, n_mpjpe_mm, pa_mpjpe_all_mm}} over COCO-17 joints."""
     pts = detector_points(poses.astype(np.float64))
-    rot = cameras(len(poses))
+    rot = view_rotations(len(poses), 0, (0, 2 * np.pi), (-10, 30))
     centre = pts["coco17"].mean(axis=1, keepdims=True)  # one camera target for all rigs
     rows = {}
     with Lifter.load(threads=threads) as lifter:
