@@ -28,7 +28,7 @@ from lfm3d_net.rigs import MOCAP26_JOINTS, Rig, _front_of, _side_of, get_rig
 from training.data.deepmimic import DeepMimicSource, forward_kinematics, head_pose
 from training.data.mocap_npz import DEFAULT_MOCAP, load_mocap_npz, subject_of
 from training.data.retarget import to_coco17, to_h36m17
-from training.data.synthetic_human import move_points, scale_bones
+from training.data.synthetic_human import PART_OF, move_points, scale_bones
 
 HELD_OUT_SUBJECT = "007"      # mocap_npz.DEFAULT_VAL_SUBJECTS: never in a training split
 
@@ -107,18 +107,10 @@ OTHER_DEFINITIONS = {
 }
 
 
-def _part(name: str) -> str:
-    kind = name[2:] if name[:2] in ("l_", "r_") else name
-    return ("head" if kind in ("head", "l_eye", "r_eye", "eye") else
-            "shoulders" if kind in ("clavicle", "upperarm") else "hips" if kind == "thigh" else
-            "arm" if kind in ("forearm", "hand", "mid1") else
-            "leg" if kind in ("calf", "foot", "toebase") else "torso")
-
-
 def other_skeletons(p26: np.ndarray) -> np.ndarray:
     """(M, 26, 3) CMU poses -> the same motion on the three BUILDS in turn (pose i on build
     i mod 3), with OTHER_DEFINITIONS."""
-    scale = np.array([[b[_part(n)] for n in MOCAP26_JOINTS] for b in BUILDS])   # (3, 26)
+    scale = np.array([[b[PART_OF[n]] for n in MOCAP26_JOINTS] for b in BUILDS])   # (3, 26)
     p = scale_bones(p26, scale[np.arange(len(p26)) % len(BUILDS)])
     return move_points(p, OTHER_DEFINITIONS)
 

@@ -23,12 +23,15 @@ from training.data.mocap_npz import DEFAULT_MOCAP, MocapNpzSource
 from training.data.retarget import head_frame, retarget, to_coco17, to_feet6
 from training.data.synthetic_hand import generate_hands
 
-_GROUP_OF = {}
-for _j in MOCAP26_JOINTS:
-    _GROUP_OF[_j] = ("head" if _j in ("head", "l_eye", "r_eye") else
-                     "width" if _j.endswith(("clavicle", "upperarm", "thigh")) else
-                     "arm" if _j.endswith(("forearm", "hand", "mid1")) else
-                     "leg" if _j.endswith(("calf", "foot", "toebase")) else "torso")
+# The body part whose bone-length factor moves each mocap joint (the bone into it).
+PART_OF = {j: ("head" if j in ("head", "l_eye", "r_eye") else
+               "shoulders" if j.endswith(("clavicle", "upperarm")) else
+               "hips" if j.endswith("thigh") else
+               "arm" if j.endswith(("forearm", "hand", "mid1")) else
+               "leg" if j.endswith(("calf", "foot", "toebase")) else "torso")
+           for j in MOCAP26_JOINTS}
+# The plain variants scale shoulder and hip width together.
+_GROUP_OF = {j: "width" if p in ("shoulders", "hips") else p for j, p in PART_OF.items()}
 GROUPS = ("torso", "head", "width", "arm", "leg")
 
 
@@ -69,9 +72,9 @@ def _build_factors(m: int, rng: np.random.Generator) -> np.ndarray:
     build = rng.uniform(-1.0, 1.0, m)
     f = np.ones((m, len(MOCAP26_JOINTS)))
     for j, name in enumerate(MOCAP26_JOINTS):
-        if name.endswith(("clavicle", "upperarm")):
+        if PART_OF[name] == "shoulders":
             f[:, j] *= 1 + BUILD * build
-        elif name.endswith("thigh"):
+        elif PART_OF[name] == "hips":
             f[:, j] *= 1 - BUILD * build
         if name[:2] in ("l_", "r_"):
             f[:, j] *= 1 + np.clip(rng.normal(0.0, ASYMMETRY, m), -3 * ASYMMETRY, 3 * ASYMMETRY)
@@ -135,7 +138,8 @@ def move_points(p: np.ndarray, offsets: dict) -> np.ndarray:
     offsets ((M, 3) or (3,), metres for a torso of TORSO m) in each sample's body frame;
     outwards is towards the point's own side (none for centre points)."""
     left, up, fwd = body_frame(p)
-    size = (np.linalg.norm(p[:, 4] - p[:, 0], axis=-1) / TORSO)[:, None]    # neck - hip
+    neck, hip = MOCAP26_JOINTS.index("neck"), MOCAP26_JOINTS.index("hip")
+    size = (np.linalg.norm(p[:, neck] - p[:, hip], axis=-1) / TORSO)[:, None]
     out = p.copy()
     for name, o in offsets.items():
         o = np.broadcast_to(np.asarray(o, dtype=np.float64), (p.shape[0], 3))
