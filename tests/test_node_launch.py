@@ -145,11 +145,13 @@ def test_ros2_lifecycle_get_reports_the_node_active(launched):
 
 def test_ros2_param_set_changes_a_dynamic_parameter_and_refuses_a_read_on_configure_one(launched):
     probe, env, _ = launched
-    out = ros2_retry(env, "param", "set", NODE, "min_confidence", "0.5", "--no-daemon", expect="successful")
+    out = ros2_retry(env, "param", "set", NODE, "min_confidence", "0.5", "--no-daemon", "--timeout", "5",
+                     expect="successful")
     assert "Set parameter successful" in out, out
     weak = make_instance(10, 2, confidence=[0.9, 0.9] + [0.4] * 8)       # 0.4 < 0.5: 2 points left
     assert [s.instance_id for s in _lift(probe, [make_instance(10, 1), weak]).skeletons] == [1]
-    out = ros2_retry(env, "param", "set", NODE, "max_batch", "2", "--no-daemon", expect="failed")
+    out = ros2_retry(env, "param", "set", NODE, "max_batch", "2", "--no-daemon", "--timeout", "5",
+                     expect="failed")
     assert "Setting parameter failed" in out and "read on configure" in out, out
 
 
@@ -166,7 +168,8 @@ def test_ros2_lifecycle_set_reconfigures_and_survives_an_invalid_transition(laun
     assert "Unknown transition requested" in out, out
     out = ros2_retry(env, "lifecycle", "get", NODE, "--no-daemon", "--spin-time", "3", expect="unconfigured [1]")
     assert "unconfigured [1]" in out, out
-    out = ros2_retry(env, "param", "set", NODE, "max_batch", "2", "--no-daemon", expect="successful")
+    out = ros2_retry(env, "param", "set", NODE, "max_batch", "2", "--no-daemon", "--timeout", "5",
+                     expect="successful")
     assert "Set parameter successful" in out, out
     for transition in ("configure", "activate"):
         out = ros2_retry(env, "lifecycle", "set", NODE, transition, "--no-daemon", "--spin-time", "3",
