@@ -9,10 +9,12 @@ sides and fronts; or keypoints alone), and scored in mm:
   rotation (what a robot using `points` sees; a depth-mirrored answer counts as wrong);
 - flat: PA-MPJPE of the 2D itself at depth 0, the floor any lifter must beat.
 Brackets are 95 % bootstrap intervals over clips (frames of one clip are not independent).
-With two models, a second table gives the paired difference (second minus first) per row.
+With two models, a second table gives the paired difference (second minus first) per row;
+with --flip-average and one model, that model without and with `Lifter(flip_average=True)`.
 
     python -m bench.realworld                                   # the shipped model
     python -m bench.realworld --model a.onnx --model b.onnx     # two models, paired
+    python -m bench.realworld --flip-average                    # plain vs flip-averaged, paired
     python -m bench.realworld --json proxy.json                 # + row summaries for card_table
 """
 from __future__ import annotations
@@ -86,10 +88,11 @@ def clip_interval(values: np.ndarray, clips: np.ndarray, seed: int = 0) -> tuple
     return float(lo), float(hi)
 
 
-def evaluate(model, sets, seed: int = 0, threads: int | None = None) -> list[dict]:
+def evaluate(model, sets, seed: int = 0, threads: int | None = None,
+             flip_average: bool = False) -> list[dict]:
     """Per-set per-pose errors of `model` (.onnx path or None = shipped): a list of
     {"name", "clips", "pa", "camera", "flat"} in the order of `sets`."""
-    lifter = Lifter.load(model, backend="onnxruntime", threads=threads)
+    lifter = Lifter.load(model, backend="onnxruntime", threads=threads, flip_average=flip_average)
     rows = []
     for k, s in enumerate(sets):
         kp, cam = random_views(s.poses, seed + k)
@@ -148,24 +151,29 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", default="", help="the shared npz files (default: ../shared/data)")
     p.add_argument("--seed", type=int, default=0, help="view seed (set k uses seed + k)")
     p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads")
+    p.add_argument("--flip-average", action="store_true",
+                   help="lift the one model without and with flip averaging, paired")
     p.add_argument("--json", default="", help="also write the (first) model's row summaries here")
     args = p.parse_args(argv)
-    if len(args.model) > 2:
-        p.error("at most two --model")
+    if len(args.model) > 2 or (args.flip_average and len(args.model) > 1):
+        p.error("at most two --model, or one with --flip-average")
     from training.data.realworld import held_out_sets   # training's numpy-only data code
     sets = held_out_sets(args.data_dir or None)
     models = args.model or [None]
-    results = [evaluate(m, sets, args.seed, args.threads) for m in models]
+    flips = [False, True] if args.flip_average else [False] * len(models)
+    models = models * len(flips) if args.flip_average else models
+    results = [evaluate(m, sets, args.seed, args.threads, f) for m, f in zip(models, flips)]
+    names = [(Path(m).name if m else "shipped model") + (" flip-averaged" if f else "")
+             for m, f in zip(models, flips)]
     print(f"# Real-world proxy ({platform.machine()}, Python {platform.python_version()}, "
           f"view seed {args.seed})\n")
-    for m, rows in zip(models, results):
-        print(f"## {Path(m).name if m else 'shipped model'}\n\n{table(rows)}\n")
+    for name, rows in zip(names, results):
+        print(f"## {name}\n\n{table(rows)}\n")
     if args.json:
         Path(args.json).write_text(json.dumps({"model": models[0] or "shipped", "view_seed": args.seed,
                                                "rows": summary(results[0])}, indent=1) + "\n")
     if len(results) == 2:
-        print(f"## {Path(models[1]).name} minus {Path(models[0]).name} (paired, same views)\n\n"
-              f"{paired_table(*results)}\n")
+        print(f"## {names[1]} minus {names[0]} (paired, same views)\n\n{paired_table(*results)}\n")
     return 0
 
 

@@ -176,6 +176,17 @@ def test_source_sets_keep_an_old_config_on_its_data():
         registry.train_sources(None, "v9")
 
 
+def test_people_sets_for_scratch_arms_are_people_and_never_deepmimic():
+    sets = {k: set(registry.train_sources(0, k))
+            for k in ("people", "people_realistic", "people_layouts", "people_realworld")}
+    assert sets["people"] < sets["people_realistic"] < sets["people_realworld"]
+    assert sets["people"] < sets["people_layouts"] < sets["people_realworld"]
+    assert sets["people_realworld"] == sets["people_realistic"] | sets["people_layouts"]
+    for name, names in sets.items():
+        assert {registry.SOURCE_INFO[n][0] for n in names} == {"person"}, name
+        assert not names & set(registry.HELD_OUT_SOURCES), f"{name} trains on a held-out source"
+
+
 @pytest.mark.parametrize("rig", list(OBJECTS))
 def test_object_sides_match_geometry(rig):
     """Points the rig calls left (-1) lie at +x, right (+1) at -x (object frame)."""

@@ -223,3 +223,20 @@ def test_the_committed_proxy_rows_are_what_the_benchmark_prints():
     for a, b in zip(now, committed["rows"]):
         for key in ("pa", "camera", "flat"):
             assert abs(a[key] - b[key]) < 0.05, (a["name"], key, a[key], b[key])
+
+
+@requires_shared_data
+def test_flip_average_flag_pairs_the_model_with_its_own_flip_averaged_lift(monkeypatch, capsys):
+    import bench.realworld as bench
+    import training.data.realworld as realworld
+    s = [s for s in realworld.cmu_sets() if s.rig.name == "h36m17"][0]
+    few = type(s)(s.person, s.input, s.poses[::20], s.clips[::20], s.rig)
+    monkeypatch.setattr(realworld, "held_out_sets", lambda data_dir=None: [few])
+    assert bench.main(["--flip-average", "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "## shipped model flip-averaged\n" in out
+    assert "## shipped model flip-averaged minus shipped model (paired, same views)" in out
+    paired = out.split("(paired, same views)")[1].strip().splitlines()
+    assert len(paired) == 3 and paired[-1].startswith(f"| {few.name} |"), paired
+    with pytest.raises(SystemExit):
+        bench.main(["--flip-average", "--model", "a.onnx", "--model", "b.onnx"])

@@ -5,6 +5,10 @@
 #   A  small_realworld.yaml: v12 continued on the new data (realistic people, layouts)
 #   B  control: the same minutes from v12 on v12's data (DeepMimic held out as in A)
 #   L  large_realworld.yaml: the GPU candidate, from scratch on A's data
+#   S1 people_scratch.yaml: people only from scratch, with the new people data (no model has
+#      seen DeepMimic, so its rows judge the data honestly)
+#   S0 its control: people_scratch.yaml on v12's CMU people only
+#   S2, S3 the ablation: S0 + the realistic people only, S0 + the layouts only
 # Three at once need more than an 80 GB GPU (A ran out of memory beside B and L): ARMS picks.
 #   OUT=/tmp/out MINUTES=6.5 ARMS="B L" bash training/realworld_arms.sh [DATA_DIR]
 #   OUT=/tmp/out MINUTES=7 ARMS=A bash training/realworld_arms.sh [DATA_DIR]   # with runs/B.onnx from the first
@@ -16,13 +20,17 @@ DATA=${1:-.device/data}
 MIN=${MINUTES:-6.5}
 OUT=${OUT:?set OUT}
 PY=${PYTHON:-python3}
-T="$PY -m training.train --device cuda --data-dir $DATA --time-budget-min $MIN"
+T="$PY -m training.train --device cuda --data-dir $DATA --time-budget-min $MIN --seed ${SEED:-0}"
 ARMS=${ARMS:-A B L}
 mkdir -p runs
 declare -A ARGS=(
   [A]="--config training/configs/small_realworld.yaml"
   [B]="--config training/configs/small_realworld.yaml --source-set v12 --exclude deepmimic"
-  [L]="--config training/configs/large_realworld.yaml")
+  [L]="--config training/configs/large_realworld.yaml"
+  [S1]="--config training/configs/people_scratch.yaml"
+  [S0]="--config training/configs/people_scratch.yaml --source-set people"
+  [S2]="--config training/configs/people_scratch.yaml --source-set people_realistic"
+  [S3]="--config training/configs/people_scratch.yaml --source-set people_layouts")
 S=${STAGE:-1}
 for arm in $ARMS; do
   if [ "$S" = 2 ]; then
@@ -41,14 +49,13 @@ done
 V12=lfm3d_net/models/lfm3d_small.onnx
 R="$PY -m bench.realworld --data-dir $DATA --threads 4"
 { for pair in "$V12 runs/A.onnx" "runs/B.onnx runs/A.onnx" "$V12 runs/B.onnx" "$V12 runs/L.onnx" \
-              "$V12 runs/A2.onnx" "runs/B2.onnx runs/A2.onnx"; do
+              "$V12 runs/A2.onnx" "runs/B2.onnx runs/A2.onnx" "runs/S0.onnx runs/S1.onnx" \
+              "runs/S0.onnx runs/S2.onnx" "runs/S0.onnx runs/S3.onnx"; do
     set -- $pair
     [ -f "$1" ] && [ -f "$2" ] && $R --model "$1" --model "$2"
   done; } > runs/proxy.md 2> runs/proxy.err || true
 cat runs/proxy.md
+# one archive (returned files are few): logs, tables, and every arm's best weights (2.6 MB
+# each for the small model)
 tar czf "$OUT/arms.tar.gz" runs/*.log runs/*.md runs/*.err runs/*/summary.json runs/*/train_log.csv \
-    runs/*/config.json runs/*/last.json runs/B/best.safetensors runs/B/best.json runs/B2/best.* 2>/dev/null || true
-for arm in A L A2; do
-  cp runs/$arm/best.safetensors "$OUT/$arm.safetensors" 2>/dev/null || true
-  cp runs/$arm/best.json "$OUT/$arm.json" 2>/dev/null || true
-done
+    runs/*/config.json runs/*/best.safetensors runs/*/best.json 2>/dev/null || true

@@ -164,10 +164,19 @@ _V8_NEW = ("bat16_synthetic", "biped17_synthetic")
 _V13_NEW = ("human_realistic_coco17", "human_realistic_h36m17", "human_realistic_coco_wholebody133")
 _V12 = tuple(n for n in NAMED_SOURCES if (n not in HELD_OUT_SOURCES or n in HELD_OUT_REAL)
              and n not in _V13_NEW)
+# People only, for from-scratch data experiments judged by the real-world proxy: the CMU people
+# of v12 (DeepMimic out) and those plus the real-world-style people (realistic builds, layouts).
+_PEOPLE = ("cmu_mocap_mocap26", "cmu_mocap_coco17", "cmu_mocap_h36m17", "human_variants_coco17",
+           "human_variants_h36m17", "human_variants_coco_wholebody133")
+_HUMAN_LAYOUTS = tuple(n for n in LAYOUT_SOURCES if n.startswith("human_"))
 SOURCE_SETS = {"v2": _V2_NAMED,
                "v4": _V2_NAMED + ("franka_panda_urdf", "kuka_iiwa_urdf", "legged_robot17_urdf"),
                "v5": tuple(n for n in _V12 if n not in _V8_NEW),
-               "v12": _V12}
+               "v12": _V12,
+               "people": _PEOPLE,
+               "people_realistic": _PEOPLE + _V13_NEW,
+               "people_layouts": _PEOPLE + _HUMAN_LAYOUTS,
+               "people_realworld": _PEOPLE + _V13_NEW + _HUMAN_LAYOUTS}
 
 # Any procedural rig number names a source, not only the PROCEDURAL_RIGS listed in SOURCES:
 # a config may train on more random topologies (TrainConfig.procedural_rigs).
