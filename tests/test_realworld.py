@@ -200,10 +200,8 @@ def test_held_out_sets_are_real_people_never_trained_on():
 def test_proxy_runs_through_the_public_lifter_and_beats_the_flat_floor_with_a_rig():
     from bench.realworld import evaluate
     from training.data.realworld import cmu_sets
-    sets = [s for s in cmu_sets() if s.rig.name == "h36m17"]
-    s = sets[0]
-    sets[0] = type(s)(s.person, s.input, s.poses[::10], s.clips[::10], s.rig)
-    (row,) = evaluate(None, sets, threads=1)
+    s = [s for s in cmu_sets() if s.rig.name == "h36m17"][0]
+    (row,) = evaluate(None, [type(s)(s.person, s.input, s.poses[::10], s.clips[::10], s.rig)], threads=1)
     assert row["pa"].mean() < 0.6 * row["flat"].mean(), "the shipped model must beat depth 0"
     assert row["camera"].mean() > row["pa"].mean(), "no rotation fitted: worse than PA on the whole"
 
@@ -240,3 +238,27 @@ def test_flip_average_flag_pairs_the_model_with_its_own_flip_averaged_lift(monke
     assert len(paired) == 3 and paired[-1].startswith(f"| {few.name} |"), paired
     with pytest.raises(SystemExit):
         bench.main(["--flip-average", "--model", "a.onnx", "--model", "b.onnx"])
+
+
+@requires_shared_data
+def test_dm_cmu_skeleton_has_its_bone_lengths_and_offsets_and_keeps_bone_directions():
+    from lfm3d_net.rigs import MOCAP26_PARENTS
+    from training.data.mocap_npz import DEFAULT_MOCAP, load_mocap_npz
+    from training.data.realworld import DM_CMU_BONES, DM_CMU_HIP, DM_CMU_SPINE, on_dm_cmu_skeleton
+    p, _ = load_mocap_npz(DEFAULT_MOCAP)
+    p = p[::50]
+    q = on_dm_cmu_skeleton(p)
+    j = {n: i for i, n in enumerate(MOCAP26_JOINTS)}
+    bone = lambda x, n: x[:, j[n]] - x[:, MOCAP26_PARENTS[j[n]]]  # noqa: E731
+    for name, length in DM_CMU_BONES.items():
+        assert np.allclose(np.linalg.norm(bone(q, name), axis=-1), length, atol=1e-5), name
+        cos = np.sum(bone(q, name) * bone(p, name), -1) / np.linalg.norm(bone(p, name), axis=-1) / length
+        assert cos.min() > 0.9999, f"{name}: the bone must keep its direction"
+    spine = sum(np.linalg.norm(bone(q, n), axis=-1) for n in ("waist", "spine01", "spine02", "neck"))
+    assert np.allclose(spine, DM_CMU_SPINE, atol=1e-5)
+    left, up, fwd = body_frame(p)
+    hip = q[:, j["l_thigh"]] - q[:, j["hip"]]
+    got = np.stack([np.sum(hip * a, -1) for a in (left, up, fwd)], -1)
+    assert np.allclose(got, DM_CMU_HIP, atol=1e-5), "the left hip sits at its offset in the pelvis frame"
+    tall = lambda x: np.median(np.ptp(x[..., 1], axis=1))  # noqa: E731
+    assert tall(q) < 0.95 * tall(p), "a 1.6 m skeleton, shorter than the 1.75 m CMU rig"

@@ -11,7 +11,9 @@ what a user meets:
   place them) and as a user rig of its own 15 joints.
 - `cmu_s7`: CMU subject 7 (never trained on) re-proportioned to three fixed builds and
   with another system's joint definitions (`OTHER_DEFINITIONS`), read as `h36m17`, `coco17`
-  and a user's 21-joint full-body rig with hands, toes and spine points.
+  and a user's 21-joint full-body rig with hands, toes and spine points; and the same motion
+  on DeepMind's CMU humanoid (dm_control), a skeleton with proportions and joint definitions
+  that none of our builds or augmentations chose.
 
 Every set is (poses (M, N, 3) metres y-up, clip name per pose (M,), rig). Rigs given as
 `Rig` objects are user rigs: the proxy passes their edges, sides and fronts, not a name.
@@ -24,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lfm3d_net.rigs import MOCAP26_JOINTS, Rig, _front_of, _side_of, get_rig
+from lfm3d_net.rigs import MOCAP26_JOINTS, MOCAP26_PARENTS, Rig, _front_of, _side_of, get_rig
 from training.data.deepmimic import DeepMimicSource, forward_kinematics, head_pose
 from training.data.mocap_npz import DEFAULT_MOCAP, load_mocap_npz, subject_of
 from training.data.retarget import to_coco17, to_h36m17
-from training.data.synthetic_human import PART_OF, move_points, scale_bones
+from training.data.synthetic_human import PART_OF, body_frame, move_points, scale_bones
 
 HELD_OUT_SUBJECT = "007"      # mocap_npz.DEFAULT_VAL_SUBJECTS: never in a training split
 
@@ -115,6 +117,61 @@ def other_skeletons(p26: np.ndarray) -> np.ndarray:
     return move_points(p, OTHER_DEFINITIONS)
 
 
+# DeepMind's CMU humanoid (dm_control 1.0.52, locomotion/walkers/assets/humanoid_CMU_V2020.xml,
+# Apache-2.0): a skeleton someone else built from the CMU ASF files, 1.6 m, with its own joint
+# definitions (hip centres 9 cm below and 5 cm in front of the pelvis point, a long neck-to-head
+# bone, shoulders 9 cm above the neck base). Nothing in training is built from it. Bone lengths
+# (m) of the bone into each MOCAP26 joint, the pelvis-to-neck-base spine, and the hip and shoulder
+# points as (outwards, up, forwards) offsets from the pelvis and the neck base:
+DM_CMU_BONES = {"head": 0.2206, **{f"{s}_{j}": v for s in "lr" for j, v in (
+    ("calf", 0.404945), ("foot", 0.415693), ("toebase", 0.15802),
+    ("forearm", 0.276843), ("hand", 0.181536), ("mid1", 0.0907676))}}
+DM_CMU_SPINE = 0.3411
+DM_CMU_HIP = (0.101937, -0.0918074, 0.0494461)
+DM_CMU_SHOULDER = (0.18, 0.09, 0.0107141)
+_SPINE = ("waist", "spine01", "spine02", "neck")
+
+
+def _chest_frame(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(M, 26, 3) -> the chest's (left, up, forward) unit axes: up along spine02 -> neck, left
+    across the clavicles."""
+    j = {n: i for i, n in enumerate(MOCAP26_JOINTS)}
+    up = p[:, j["neck"]] - p[:, j["spine02"]]
+    up /= np.linalg.norm(up, axis=-1, keepdims=True)
+    left = p[:, j["l_clavicle"]] - p[:, j["r_clavicle"]]
+    left -= np.sum(left * up, -1, keepdims=True) * up
+    left /= np.linalg.norm(left, axis=-1, keepdims=True)
+    return left, up, np.cross(left, up)
+
+
+def on_dm_cmu_skeleton(p26: np.ndarray) -> np.ndarray:
+    """(M, 26, 3) CMU poses -> the same motion on DeepMind's CMU humanoid: every bone keeps its
+    direction, takes that skeleton's length (the spine scaled as one), and the hip and shoulder
+    points sit at its offsets in the pelvis and chest frames; other bones keep their length."""
+    j = {n: i for i, n in enumerate(MOCAP26_JOINTS)}
+    spine = sum(np.linalg.norm(p26[:, j[n]] - p26[:, MOCAP26_PARENTS[j[n]]], axis=-1) for n in _SPINE)
+    pelvis, chest = body_frame(p26), _chest_frame(p26)
+    out = p26.astype(np.float64).copy()
+    for i, (name, par) in enumerate(zip(MOCAP26_JOINTS, MOCAP26_PARENTS)):   # parents first
+        if par < 0:
+            continue
+        bone = p26[:, i] - p26[:, par]
+        side = {"l_": 1.0, "r_": -1.0}.get(name[:2], 0.0)
+        if name[2:] in ("thigh", "upperarm"):
+            frame, o = (pelvis, DM_CMU_HIP) if name[2:] == "thigh" else (chest, DM_CMU_SHOULDER)
+            base = out[:, j["hip"]] if name[2:] == "thigh" else out[:, j["neck"]]
+            out[:, i] = base + side * o[0] * frame[0] + o[1] * frame[1] + o[2] * frame[2]
+        elif name[2:] == "clavicle":           # the clavicle starts at the neck base there
+            out[:, i] = out[:, j["neck"]]
+        elif name in _SPINE:
+            out[:, i] = out[:, par] + bone * (DM_CMU_SPINE / spine)[:, None]
+        elif name in DM_CMU_BONES:
+            out[:, i] = out[:, par] + bone * (DM_CMU_BONES[name] / np.linalg.norm(bone, axis=-1))[:, None]
+        else:
+            out[:, i] = out[:, par] + bone
+    return out.astype(np.float32)
+
+
 # A user's full-body rig: spine points, hands (middle-finger base) and toes, own names/order.
 FULLBODY21 = ("pelvis", "spine_mid", "chest", "neck", "head",
               *(f"{s}_{j}" for s in ("left", "right")
@@ -136,20 +193,26 @@ def fullbody21_rig() -> Rig:
                tuple(map(_side_of, FULLBODY21)), tuple(map(_front_of, FULLBODY21)))
 
 
-def cmu_sets(path=DEFAULT_MOCAP) -> list[HeldOutSet]:
-    """CMU subject 7 on other skeletons as h36m17, coco17, the full-body user rig, and that
-    rig's keypoints alone (no edges, sides or fronts)."""
-    pos, clips = load_mocap_npz(path)
-    keep = np.array([subject_of(c) == HELD_OUT_SUBJECT for c in clips])
-    p, clips = other_skeletons(pos[keep]), clips[keep]
+def _cmu_rows(who: str, p: np.ndarray, clips: np.ndarray, alone: bool) -> list[HeldOutSet]:
+    """(M, 26, 3) poses as h36m17, coco17, the full-body user rig (and its keypoints alone)."""
     j = {n: i for i, n in enumerate(MOCAP26_JOINTS)}
     full = p[:, [j[n] for n in _FULLBODY21_FROM]]
     user = fullbody21_rig()
-    who = "CMU subject 7, other skeletons"
-    return [HeldOutSet(who, "`h36m17`", to_h36m17(p), clips, get_rig("h36m17")),
+    rows = [HeldOutSet(who, "`h36m17`", to_h36m17(p), clips, get_rig("h36m17")),
             HeldOutSet(who, "`coco17`", to_coco17(p), clips, get_rig("coco17")),
-            HeldOutSet(who, "a 21-joint full-body user rig", full, clips, user, True),
-            HeldOutSet(who, "the same 21 keypoints alone", full, clips, user, True, False)]
+            HeldOutSet(who, "a 21-joint full-body user rig", full, clips, user, True)]
+    return rows + [HeldOutSet(who, "the same 21 keypoints alone", full, clips, user, True, False)] * alone
+
+
+def cmu_sets(path=DEFAULT_MOCAP) -> list[HeldOutSet]:
+    """CMU subject 7 on other skeletons (our three builds with another system's definitions)
+    as h36m17, coco17, the full-body user rig and that rig's keypoints alone (no edges, sides
+    or fronts); then on DeepMind's CMU humanoid as the first three."""
+    pos, clips = load_mocap_npz(path)
+    keep = np.array([subject_of(c) == HELD_OUT_SUBJECT for c in clips])
+    s7, clips = pos[keep], clips[keep]
+    return (_cmu_rows("CMU subject 7, other skeletons", other_skeletons(s7), clips, True)
+            + _cmu_rows("CMU subject 7, DeepMind's CMU humanoid", on_dm_cmu_skeleton(s7), clips, False))
 
 
 def held_out_sets(data_dir=None) -> list[HeldOutSet]:
