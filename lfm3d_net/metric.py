@@ -69,6 +69,8 @@ RIG_EXTENT_FRACTION: dict[str, float] = {
     "h36m17": 0.979,             # head top to ankles
     "panoptic15": 0.895,         # nose to ankles
     "coco_wholebody133": 0.978,  # face, finger tips and toes
+    "body25": 0.964,             # OpenPose: eyes / ears to heels and toes
+    "mediapipe_pose33": 0.968,   # MediaPipe Pose: eyes / ears to heels and toes, hands
 }
 
 

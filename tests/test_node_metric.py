@@ -1,10 +1,15 @@
 """Metric placement (lfm3d_net.metric): pure numpy, no ROS."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from conftest import requires_shared_data
 from lfm3d_net import metric
+
+ROOT = Path(__file__).resolve().parents[1]
 
 K = np.array([500.0, 0, 320, 0, 500.0, 240, 0, 0, 1])
 
@@ -104,6 +109,14 @@ def _cmu_extent_fractions():
         from training.data.synthetic_human import attach_wholebody
         rigs["coco_wholebody133"] = lambda p: attach_wholebody(p, np.random.default_rng(0))
     except ImportError:  # the wholebody builder is training code; the others are enough
+        pass
+    try:  # the detector layouts, built as examples/detector_rigs_on_mocap.py builds them
+        spec = importlib.util.spec_from_file_location("detector_rigs", ROOT / "examples/detector_rigs_on_mocap.py")
+        example = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(example)
+        for rig in ("body25", "mediapipe_pose33"):
+            rigs[rig] = lambda p, rig=rig: example.detector_points(np.asarray(p, np.float64))[rig]
+    except ImportError:  # it needs onnxruntime and the training code, as the wholebody one does
         pass
     out = {}
     for name, convert in rigs.items():
