@@ -15,6 +15,7 @@ with --flip-average and one model, that model without and with `Lifter(flip_aver
     python -m bench.realworld                                   # the shipped model
     python -m bench.realworld --model a.onnx --model b.onnx     # two models, paired
     python -m bench.realworld --flip-average                    # plain vs flip-averaged, paired
+    python -m bench.realworld --by-clip                         # + PA per clip (which motions)
     python -m bench.realworld --json proxy.json                 # + row summaries for card_table
 """
 from __future__ import annotations
@@ -144,6 +145,20 @@ def paired_table(a: list[dict], b: list[dict]) -> str:
     return "\n".join(out)
 
 
+def clip_table(results: list[list[dict]], names: list[str], key: str = "pa") -> str:
+    """Markdown tables of per-clip means (mm) of `key`, one per held-out set, a column per
+    model: where each model's error comes from (e.g. which motions)."""
+    out = []
+    for k, row in enumerate(results[0]):
+        out += [f"### {row['name']}\n", "| clip | poses | " + " | ".join(names) + " |",
+                "|---|---:|" + "---:|" * len(names)]
+        for clip in np.unique(row["clips"]):
+            m = row["clips"] == clip
+            out.append(f"| {clip} | {m.sum()} | " + " | ".join(f"{r[k][key][m].mean():.1f}" for r in results) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", action="append", default=[],
@@ -153,6 +168,7 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads")
     p.add_argument("--flip-average", action="store_true",
                    help="lift the one model without and with flip averaging, paired")
+    p.add_argument("--by-clip", action="store_true", help="also print PA per clip of every set")
     p.add_argument("--json", default="", help="also write the (first) model's row summaries here")
     args = p.parse_args(argv)
     if len(args.model) > 2 or (args.flip_average and len(args.model) > 1):
@@ -174,6 +190,8 @@ def main(argv=None) -> int:
                                                "rows": summary(results[0])}, indent=1) + "\n")
     if len(results) == 2:
         print(f"## {names[1]} minus {names[0]} (paired, same views)\n\n{paired_table(*results)}\n")
+    if args.by_clip:
+        print(f"## PA-MPJPE mm by clip\n\n{clip_table(results, names)}")
     return 0
 
 

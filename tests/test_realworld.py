@@ -262,3 +262,13 @@ def test_dm_cmu_skeleton_has_its_bone_lengths_and_offsets_and_keeps_bone_directi
     assert np.allclose(got, DM_CMU_HIP, atol=1e-5), "the left hip sits at its offset in the pelvis frame"
     tall = lambda x: np.median(np.ptp(x[..., 1], axis=1))  # noqa: E731
     assert tall(q) < 0.95 * tall(p), "a 1.6 m skeleton, shorter than the 1.75 m CMU rig"
+
+
+def test_clip_table_gives_each_models_mean_per_clip():
+    from bench.realworld import clip_table
+    clips = np.array(["walk", "walk", "roll"])
+    a = [{"name": "set", "clips": clips, "pa": np.array([10.0, 20.0, 90.0])}]
+    b = [{"name": "set", "clips": clips, "pa": np.array([12.0, 12.0, 60.0])}]
+    lines = clip_table([a, b], ["m1", "m2"]).splitlines()
+    assert lines[0] == "### set" and "| m1 | m2 |" in lines[2]
+    assert "| roll | 1 | 90.0 | 60.0 |" in lines and "| walk | 2 | 15.0 | 12.0 |" in lines

@@ -18,9 +18,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:-.device/data}
 MIN=${MINUTES:-6.5}
-OUT=${OUT:?set OUT}
+OUT=${OUT:?set OUT}; mkdir -p "$OUT"
 PY=${PYTHON:-python3}
-T="$PY -m training.train --device cuda --data-dir $DATA --time-budget-min $MIN --seed ${SEED:-0}"
+T="$PY -m training.train --device ${DEVICE:-cuda} --data-dir $DATA --time-budget-min $MIN --seed ${SEED:-0}"
 ARMS=${ARMS:-A B L}
 mkdir -p runs
 declare -A ARGS=(
