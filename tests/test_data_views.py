@@ -9,7 +9,7 @@ from lfm3d_net.rigs import get_rig
 from training.data.mixture import PoseMixture, pad_collate
 from training.data.synthetic_hand import hand_source
 from training.data.synthetic_objects import object_source
-from training.data.views import ViewConfig, knn_adjacency_torch, render_views
+from training.data.views import ViewConfig, knn_adjacency_torch, random_rotations, render_views
 
 FIXED = ViewConfig(p_perspective=0.0, azimuth_deg=(0.0, 0.0), elevation_deg=(0.0, 0.0),
                    roll_deg=(0.0, 0.0), image_size=(100.0, 100.0), image_offset=0.0,
@@ -41,6 +41,35 @@ def test_azimuth_quarter_turn_shows_the_side():
     c = (x - x.mean(1, keepdim=True)).numpy()
     # A 90 deg turn about world up maps world z to camera x (tolerance: float32 cos(pi/2)).
     np.testing.assert_allclose(out["target"][..., 0].numpy(), c[..., 2], atol=1e-5)
+
+
+def test_random_rotations_are_proper_and_point_everywhere():
+    R = random_rotations(4000, torch.Generator().manual_seed(0)).double()
+    eye = torch.eye(3, dtype=R.dtype).expand_as(R)
+    assert torch.allclose(R @ R.transpose(1, 2), eye, atol=1e-5)
+    assert torch.allclose(torch.linalg.det(R), torch.ones(4000, dtype=R.dtype), atol=1e-5)
+    up = R[:, :, 1]                                   # where the subject's up ends
+    assert abs(float((up[:, 1] < 0).double().mean()) - 0.5) < 0.05, "upside down half the time"
+    assert abs(float(up[:, 1].mean())) < 0.05 and float(up[:, 1].var()) == pytest.approx(1 / 3, abs=0.03)
+
+
+def test_any_orientation_turns_subjects_over_and_is_off_without_drawing():
+    x = _poses(64)
+    base = render_views(x, "chair10", FIXED, torch.Generator().manual_seed(0))
+    off = render_views(x, "chair10", dataclasses.replace(FIXED, p_any_orientation=0.0),
+                       torch.Generator().manual_seed(0))
+    for k in base:      # p = 0 draws nothing: an older config's data is unchanged
+        assert torch.equal(base[k], off[k]), k
+    turned = render_views(x, "chair10", dataclasses.replace(FIXED, p_any_orientation=1.0),
+                          torch.Generator().manual_seed(0))["target"]
+    rig = get_rig("chair10")
+    e = torch.as_tensor(rig.edge_array())
+    bone = lambda t: (t[:, e[:, 0]] - t[:, e[:, 1]]).norm(dim=-1)  # noqa: E731
+    assert torch.allclose(bone(turned), bone(base["target"]), atol=1e-4), "a rigid turn"
+    # the chair's up axis (world y) seen in the camera: FIXED keeps it upright (image y down)
+    below = lambda t: torch.sign(t[:, :4, 1].mean(1) - t[:, 4:8, 1].mean(1))  # noqa: E731  feet vs seat
+    assert (below(base["target"]) > 0).all(), "upright: the feet lower in the image (y down)"
+    assert (below(turned) < 0).any(), "some chairs turned upside down"
 
 
 def test_masks_honoured_and_targets_centred_on_visible_points():

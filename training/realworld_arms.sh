@@ -9,6 +9,8 @@
 #      seen DeepMimic, so its rows judge the data honestly)
 #   S0 its control: people_scratch.yaml on v12's CMU people only
 #   S2, S3 the ablation: S0 + the realistic people only, S0 + the layouts only
+#   S4 S1 with 15 % of the subjects turned to any orientation (lying, upside down: DeepMimic's
+#      crawling, rolling and cartwheel clips, which the CMU motion lacks)
 # Three at once need more than an 80 GB GPU (A ran out of memory beside B and L): ARMS picks.
 #   OUT=/tmp/out MINUTES=6.5 ARMS="B L" bash training/realworld_arms.sh [DATA_DIR]
 #   OUT=/tmp/out MINUTES=7 ARMS=A bash training/realworld_arms.sh [DATA_DIR]   # with runs/B.onnx from the first
@@ -30,7 +32,8 @@ declare -A ARGS=(
   [S1]="--config training/configs/people_scratch.yaml"
   [S0]="--config training/configs/people_scratch.yaml --source-set people"
   [S2]="--config training/configs/people_scratch.yaml --source-set people_realistic"
-  [S3]="--config training/configs/people_scratch.yaml --source-set people_layouts")
+  [S3]="--config training/configs/people_scratch.yaml --source-set people_layouts"
+  [S4]="--config training/configs/people_scratch.yaml --set views.p_any_orientation=0.15")
 S=${STAGE:-1}
 for arm in $ARMS; do
   if [ "$S" = 2 ]; then
@@ -50,7 +53,7 @@ V12=lfm3d_net/models/lfm3d_small.onnx
 R="$PY -m bench.realworld --data-dir $DATA --threads 4"
 { for pair in "$V12 runs/A.onnx" "runs/B.onnx runs/A.onnx" "$V12 runs/B.onnx" "$V12 runs/L.onnx" \
               "$V12 runs/A2.onnx" "runs/B2.onnx runs/A2.onnx" "runs/S0.onnx runs/S1.onnx" \
-              "runs/S0.onnx runs/S2.onnx" "runs/S0.onnx runs/S3.onnx" \
+              "runs/S0.onnx runs/S2.onnx" "runs/S0.onnx runs/S3.onnx" "runs/S1.onnx runs/S4.onnx" \
               "$V12 runs/S02.onnx"; do
     set -- $pair
     [ -f "$1" ] && [ -f "$2" ] && $R --model "$1" --model "$2"

@@ -36,6 +36,8 @@ class ViewConfig:
     p_edge_dropout: float = 0.3             # probability of replacing rig edges by kNN adjacency
     p_sides_dropout: float = 0.2            # probability of sides set to 0 ("unknown sides")
     p_fronts_dropout: float = 0.3           # probability of fronts set to 0 ("unknown fronts")
+    p_any_orientation: float = 0.0          # probability of turning the subject by a uniformly random
+                                            # rotation first: lying, upside down (0 draws nothing)
     knn: int = DEFAULT_KNN                  # k of the kNN adjacency
 
 
@@ -58,6 +60,17 @@ def rotation_matrices(azimuth, elevation, roll):
     flip = torch.diag(torch.tensor([1.0, -1.0, -1.0], dtype=azimuth.dtype, device=azimuth.device))
     # Turn the subject (azimuth), look down from above (elevation > 0), roll the camera.
     return rot("z", roll) @ rot("x", elevation) @ flip @ rot("y", azimuth)
+
+
+def random_rotations(b: int, generator: torch.Generator) -> torch.Tensor:
+    """(b, 3, 3) rotations uniform over SO(3) (normalised Gaussian quaternions), on the
+    generator's device."""
+    w, x, y, z = torch.nn.functional.normalize(
+        torch.randn((b, 4), generator=generator, device=generator.device), dim=-1).unbind(-1)
+    return torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+                        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+                        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+                       -1).reshape(b, 3, 3)
 
 
 def knn_adjacency_torch(kp: torch.Tensor, mask: torch.Tensor, k: int) -> torch.Tensor:
@@ -109,6 +122,9 @@ def render_views(poses: torch.Tensor, rig, cfg: ViewConfig, generator: torch.Gen
     b, n = poses.shape[:2]
     u = lambda lo, hi, *s: _uniform(lo, hi, s or (b,), g, dev)  # noqa: E731
     x = poses.float() - poses.float().mean(dim=1, keepdim=True)
+    if cfg.p_any_orientation > 0:   # drawn only when asked: older configs keep their data
+        turned = x @ random_rotations(b, g).to(dev).transpose(1, 2)
+        x = torch.where((u(0, 1) < cfg.p_any_orientation)[:, None, None], turned, x)
     deg = math.pi / 180
     R = rotation_matrices(u(*cfg.azimuth_deg) * deg, u(*cfg.elevation_deg) * deg,
                           u(*cfg.roll_deg) * deg)
