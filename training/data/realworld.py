@@ -29,8 +29,8 @@ import numpy as np
 from lfm3d_net.rigs import MOCAP26_JOINTS, MOCAP26_PARENTS, Rig, _front_of, _side_of, get_rig
 from training.data.deepmimic import DeepMimicSource, forward_kinematics, head_pose
 from training.data.mocap_npz import DEFAULT_MOCAP, load_mocap_npz, subject_of
-from training.data.retarget import to_coco17, to_h36m17
-from training.data.synthetic_human import PART_OF, body_frame, move_points, scale_bones
+from training.data.retarget import J, to_coco17, to_h36m17
+from training.data.synthetic_human import PART_OF, body_frame, frame_axes, move_points, scale_bones, side_sign
 
 HELD_OUT_SUBJECT = "007"      # mocap_npz.DEFAULT_VAL_SUBJECTS: never in a training split
 
@@ -132,37 +132,25 @@ DM_CMU_SHOULDER = (0.18, 0.09, 0.0107141)
 _SPINE = ("waist", "spine01", "spine02", "neck")
 
 
-def _chest_frame(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(M, 26, 3) -> the chest's (left, up, forward) unit axes: up along spine02 -> neck, left
-    across the clavicles."""
-    j = {n: i for i, n in enumerate(MOCAP26_JOINTS)}
-    up = p[:, j["neck"]] - p[:, j["spine02"]]
-    up /= np.linalg.norm(up, axis=-1, keepdims=True)
-    left = p[:, j["l_clavicle"]] - p[:, j["r_clavicle"]]
-    left -= np.sum(left * up, -1, keepdims=True) * up
-    left /= np.linalg.norm(left, axis=-1, keepdims=True)
-    return left, up, np.cross(left, up)
-
-
 def on_dm_cmu_skeleton(p26: np.ndarray) -> np.ndarray:
     """(M, 26, 3) CMU poses -> the same motion on DeepMind's CMU humanoid: every bone keeps its
     direction, takes that skeleton's length (the spine scaled as one), and the hip and shoulder
     points sit at its offsets in the pelvis and chest frames; other bones keep their length."""
-    j = {n: i for i, n in enumerate(MOCAP26_JOINTS)}
-    spine = sum(np.linalg.norm(p26[:, j[n]] - p26[:, MOCAP26_PARENTS[j[n]]], axis=-1) for n in _SPINE)
-    pelvis, chest = body_frame(p26), _chest_frame(p26)
+    spine = sum(np.linalg.norm(p26[:, J[n]] - p26[:, MOCAP26_PARENTS[J[n]]], axis=-1) for n in _SPINE)
+    pelvis = body_frame(p26)
+    # the chest: up along spine02 -> neck, left across the clavicles
+    chest = frame_axes(p26[:, J["l_clavicle"]] - p26[:, J["r_clavicle"]], p26[:, J["neck"]] - p26[:, J["spine02"]])
     out = p26.astype(np.float64).copy()
     for i, (name, par) in enumerate(zip(MOCAP26_JOINTS, MOCAP26_PARENTS)):   # parents first
         if par < 0:
             continue
         bone = p26[:, i] - p26[:, par]
-        side = {"l_": 1.0, "r_": -1.0}.get(name[:2], 0.0)
         if name[2:] in ("thigh", "upperarm"):
             frame, o = (pelvis, DM_CMU_HIP) if name[2:] == "thigh" else (chest, DM_CMU_SHOULDER)
-            base = out[:, j["hip"]] if name[2:] == "thigh" else out[:, j["neck"]]
-            out[:, i] = base + side * o[0] * frame[0] + o[1] * frame[1] + o[2] * frame[2]
+            base = out[:, J["hip"]] if name[2:] == "thigh" else out[:, J["neck"]]
+            out[:, i] = base + side_sign(name) * o[0] * frame[0] + o[1] * frame[1] + o[2] * frame[2]
         elif name[2:] == "clavicle":           # the clavicle starts at the neck base there
-            out[:, i] = out[:, j["neck"]]
+            out[:, i] = out[:, J["neck"]]
         elif name in _SPINE:
             out[:, i] = out[:, par] + bone * (DM_CMU_SPINE / spine)[:, None]
         elif name in DM_CMU_BONES:
@@ -195,8 +183,7 @@ def fullbody21_rig() -> Rig:
 
 def _cmu_rows(who: str, p: np.ndarray, clips: np.ndarray, alone: bool) -> list[HeldOutSet]:
     """(M, 26, 3) poses as h36m17, coco17, the full-body user rig (and its keypoints alone)."""
-    j = {n: i for i, n in enumerate(MOCAP26_JOINTS)}
-    full = p[:, [j[n] for n in _FULLBODY21_FROM]]
+    full = p[:, [J[n] for n in _FULLBODY21_FROM]]
     user = fullbody21_rig()
     rows = [HeldOutSet(who, "`h36m17`", to_h36m17(p), clips, get_rig("h36m17")),
             HeldOutSet(who, "`coco17`", to_coco17(p), clips, get_rig("coco17")),

@@ -35,11 +35,10 @@ from training.data.synthetic_animals import (bat_source, biped_source, bird_sour
 from training.data.synthetic_hand import hand_source
 from training.data.synthetic_human import HumanVariantSource
 from training.data.synthetic_objects import OBJECTS, object_source
-from lfm3d_net.rigs import Rig, get_rig, register_rig
+from lfm3d_net.rigs import Rig, _from_parents, get_rig, register_rig
 
 # The superset of human points that layouts pick from (training only: no user names it).
-register_rig(Rig("human36", "person", HUMAN36_JOINTS,
-                 tuple((p, i) for i, p in enumerate(HUMAN36_PARENTS) if p >= 0),
+register_rig(Rig("human36", "person", HUMAN36_JOINTS, tuple(_from_parents(HUMAN36_PARENTS)),
                  (0,) * len(HUMAN36_JOINTS)))
 
 

@@ -20,7 +20,7 @@ from lfm3d_net.rigs import MOCAP26_JOINTS, MOCAP26_PARENTS
 from training.data.base import PoseSource
 from training.data.face import DEFAULT_FACE, load_mean_face, vary_faces
 from training.data.mocap_npz import DEFAULT_MOCAP, MocapNpzSource
-from training.data.retarget import head_frame, retarget, to_coco17, to_feet6
+from training.data.retarget import J, head_frame, retarget, to_coco17, to_feet6
 from training.data.synthetic_hand import generate_hands
 
 # The body part whose bone-length factor moves each mocap joint (the bone into it).
@@ -76,7 +76,7 @@ def _build_factors(m: int, rng: np.random.Generator) -> np.ndarray:
             f[:, j] *= 1 + BUILD * build
         elif PART_OF[name] == "hips":
             f[:, j] *= 1 - BUILD * build
-        if name[:2] in ("l_", "r_"):
+        if side_sign(name):
             f[:, j] *= 1 + np.clip(rng.normal(0.0, ASYMMETRY, m), -3 * ASYMMETRY, 3 * ASYMMETRY)
     return f
 
@@ -106,15 +106,25 @@ DEFINITIONS = {
 POINT_JITTER = 0.006   # sd (metres, same torso) of each point's own offset, left and right apart
 
 
+def side_sign(name: str) -> float:
+    """+1 for a left mocap joint (`l_...`), -1 for a right one, 0 for a centre joint."""
+    return {"l_": 1.0, "r_": -1.0}.get(name[:2], 0.0)
+
+
+def frame_axes(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Orthonormal axes (x', y', x' cross y'), each (M, 3), from a y axis and a rough x axis
+    (x' is x less its y part). With x = left and y = up the third is forward (y-up,
+    right-handed). Zero vectors stay zero."""
+    y = y / np.maximum(np.linalg.norm(y, axis=-1, keepdims=True), 1e-9)
+    x = x - np.sum(x * y, -1, keepdims=True) * y
+    x = x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
+    return x, y, np.cross(x, y)
+
+
 def body_frame(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(M, 26, 3) mocap -> the subject's (left, up, forward) unit axes, each (M, 3)."""
-    J = {n: i for i, n in enumerate(MOCAP26_JOINTS)}
-    up = p[:, J["neck"]] - p[:, J["hip"]]
-    up = up / np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-9)
-    left = p[:, J["l_thigh"]] - p[:, J["r_thigh"]]
-    left = left - np.sum(left * up, -1, keepdims=True) * up
-    left = left / np.maximum(np.linalg.norm(left, axis=-1, keepdims=True), 1e-9)
-    return left, up, np.cross(left, up)            # left x up = forward (y-up, right-handed)
+    """(M, 26, 3) mocap -> the subject's (left, up, forward) unit axes, each (M, 3): up along
+    hip -> neck, left across the hip joints."""
+    return frame_axes(p[:, J["l_thigh"]] - p[:, J["r_thigh"]], p[:, J["neck"]] - p[:, J["hip"]])
 
 
 def vary_definitions(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -129,7 +139,7 @@ def vary_definitions(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 # joint name -> its DEFINITIONS kind (the name without its side prefix)
-_KIND = {n: (n[2:] if n[:2] in ("l_", "r_") else n) for n in MOCAP26_JOINTS}
+_KIND = {n: (n[2:] if side_sign(n) else n) for n in MOCAP26_JOINTS}
 _KIND = {n: k for n, k in _KIND.items() if k in DEFINITIONS}
 
 
@@ -138,23 +148,17 @@ def move_points(p: np.ndarray, offsets: dict) -> np.ndarray:
     offsets ((M, 3) or (3,), metres for a torso of TORSO m) in each sample's body frame;
     outwards is towards the point's own side (none for centre points)."""
     left, up, fwd = body_frame(p)
-    neck, hip = MOCAP26_JOINTS.index("neck"), MOCAP26_JOINTS.index("hip")
-    size = (np.linalg.norm(p[:, neck] - p[:, hip], axis=-1) / TORSO)[:, None]
+    size = (np.linalg.norm(p[:, J["neck"]] - p[:, J["hip"]], axis=-1) / TORSO)[:, None]
     out = p.copy()
     for name, o in offsets.items():
         o = np.broadcast_to(np.asarray(o, dtype=np.float64), (p.shape[0], 3))
-        side = {"l_": 1.0, "r_": -1.0}.get(name[:2], 0.0)
-        j = MOCAP26_JOINTS.index(name)
-        out[:, j] += size * (side * o[:, :1] * left + o[:, 1:2] * up + o[:, 2:3] * fwd)
+        out[:, J[name]] += size * (side_sign(name) * o[:, :1] * left + o[:, 1:2] * up + o[:, 2:3] * fwd)
     return out.astype(np.float32)
 
 
 def _frame_matrix(x, y):
     """Orthonormal (M, 3, 3) with columns (x', y, z) from a y axis and a rough x axis."""
-    y = y / np.linalg.norm(y, axis=-1, keepdims=True)
-    x = x - np.sum(x * y, -1, keepdims=True) * y
-    x = x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
-    return np.stack([x, y, np.cross(x, y)], axis=-1)
+    return np.stack(frame_axes(x, y), axis=-1)
 
 
 def attach_wholebody(p: np.ndarray, rng: np.random.Generator, face_path=DEFAULT_FACE) -> np.ndarray:
