@@ -93,12 +93,12 @@ def evaluate(model, sets, seed: int = 0, threads: int | None = None,
              flip_average: bool = False) -> list[dict]:
     """Per-set per-pose errors of `model` (.onnx path or None = shipped): a list of
     {"name", "clips", "pa", "camera", "flat"} in the order of `sets`."""
-    lifter = Lifter.load(model, backend="onnxruntime", threads=threads, flip_average=flip_average)
     rows = []
-    for k, s in enumerate(sets):
-        kp, cam = random_views(s.poses, seed + k)
-        rows.append({"name": s.name, "person": s.person, "input": s.input, "clips": s.clips,
-                     **errors(lift_set(lifter, s, kp), kp, cam)})
+    with Lifter.load(model, backend="onnxruntime", threads=threads, flip_average=flip_average) as lifter:
+        for k, s in enumerate(sets):
+            kp, cam = random_views(s.poses, seed + k)
+            rows.append({"name": s.name, "person": s.person, "input": s.input, "clips": s.clips,
+                         **errors(lift_set(lifter, s, kp), kp, cam)})
     return rows
 
 
@@ -176,11 +176,10 @@ def main(argv=None) -> int:
     from training.data.realworld import held_out_sets   # training's numpy-only data code
     sets = held_out_sets(args.data_dir or None)
     models = args.model or [None]
-    flips = [False, True] if args.flip_average else [False] * len(models)
-    models = models * len(flips) if args.flip_average else models
-    results = [evaluate(m, sets, args.seed, args.threads, f) for m, f in zip(models, flips)]
-    names = [(Path(m).name if m else "shipped model") + (" flip-averaged" if f else "")
-             for m, f in zip(models, flips)]
+    # (model, flip averaging) per column: the models as given, or the one model plain and flipped
+    runs = [(models[0], False), (models[0], True)] if args.flip_average else [(m, False) for m in models]
+    results = [evaluate(m, sets, args.seed, args.threads, f) for m, f in runs]
+    names = [(Path(m).name if m else "shipped model") + (" flip-averaged" if f else "") for m, f in runs]
     print(f"# Real-world proxy ({platform.machine()}, Python {platform.python_version()}, "
           f"view seed {args.seed})\n")
     for name, rows in zip(names, results):
