@@ -148,19 +148,24 @@ def _span(entries: list[dict], metric: str = "pa_mpjpe", mark: str = "") -> str:
     return (lo if lo == hi else f"{lo}-{hi}") + f" {unit}{mark}"
 
 
+def _summary_rows(clean: dict):
+    """(what, rig cell, source names, status) per row of SUMMARY whose sources ``clean`` has;
+    a single rig in backticks."""
+    for what, rig, names in SUMMARY:
+        if all(n in clean for n in names):
+            yield what, f"`{rig}`" if "," not in rig else rig, names, clean[names[0]]["status"]
+
+
 def summary_table(clean: dict, noisy: dict, clean_ref: dict | None = None) -> str:
     """The one accuracy table: PA-MPJPE per row of SUMMARY (rows whose sources are missing are
     skipped), baseline and flat floor from ``clean_ref`` (default: ``clean``)."""
     ref = clean if clean_ref is None else clean_ref
     lines = ["| what you lift | rig | trained on it? | clean 2D | detector noise | per-rig baseline | flat z = 0 |",
              "|---|---|---|---:|---:|---:|---:|"]
-    for what, rig, names in SUMMARY:
-        if not all(n in clean for n in names):
-            continue
-        status = clean[names[0]]["status"]
+    for what, rig, names, status in _summary_rows(clean):
         base = [ref.get(n, {}).get("SimpleBaseline") for n in names]
         lines.append("| " + " | ".join([
-            what, f"`{rig}`" if "," not in rig else rig, SUMMARY_STATUS.get(status, status),
+            what, rig, SUMMARY_STATUS.get(status, status),
             _span([clean[n]["3D-LFM"] for n in names]),
             _span([noisy[n]["3D-LFM"] if n in noisy else None for n in names]),
             _span(base, mark="" if status == "train" else " †"),
@@ -188,12 +193,11 @@ def product_table(clean: dict, realworld: dict) -> str:
         data = "real, **seen in training**" if seen and r["person"].startswith("DeepMimic") else "real, held out"
         lines.append(f"| {r['person']} | {r['input']} | {data} | {_mm_ci(r['pa'], r['pa_ci'])} | "
                      f"{_mm_ci(r['camera'], r['camera_ci'])} | {r['flat']:.0f} mm |")
-    for what, rig, names in SUMMARY:
-        if not all(n in clean for n in names) or clean[names[0]]["category"] == "person":
+    for what, rig, names, status in _summary_rows(clean):
+        if clean[names[0]]["category"] == "person":   # the proxy's real people stand for these
             continue
-        status = clean[names[0]]["status"]
         lines.append("| " + " | ".join([
-            what, f"`{rig}`" if "," not in rig else rig, PRODUCT_DATA.get(status, status),
+            what, rig, PRODUCT_DATA.get(status, status),
             _span([clean[n]["3D-LFM"] for n in names]), _span([clean[n]["3D-LFM"] for n in names], "mpjpe"),
             _span([clean[n]["flat"] for n in names])]) + " |")
     return "\n".join(lines) + "\n"
