@@ -117,12 +117,10 @@ class LiftNode(Node):
             self.get_logger().error(self._configure_error)
             return TransitionCallbackReturn.FAILURE
         self._configure_error = ""
-        self._cfg = cfg
-        self._limits = self._limits_for(cfg)
-        self._lifter.flip_average = cfg.flip_average
+        self._markers = MarkerBuilder(cfg.marker_scale, cfg.marker_lifetime)
+        self._apply(cfg)
         model = self._lifter.model_info.get("path") or cfg.model or "default"
         self._stats = LiftStats(backend=self._lifter.backend_name, model=str(model))
-        self._markers = MarkerBuilder(cfg.marker_scale, cfg.marker_lifetime)
         self._fast_cdr = _cdr_matches_rclpy()
         # groups of different keypoint counts lift side by side (lifting.lift_instances)
         self._pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1),
@@ -234,6 +232,11 @@ class LiftNode(Node):
         except ValueError as err:  # _check_parameters refuses these; never raise into rclpy
             self.get_logger().error(f"parameter update ignored: {err}")
             return
+        self._apply(cfg)
+
+    def _apply(self, cfg: node_params.NodeConfig) -> None:
+        """Make `cfg` the running configuration (configure, or a dynamic parameter set): the
+        acceptance limits, flip averaging and the markers' look follow it."""
         self._cfg = cfg
         self._limits = self._limits_for(cfg)
         self._lifter.flip_average = cfg.flip_average
