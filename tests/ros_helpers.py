@@ -21,6 +21,18 @@ REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
 
+def require_node() -> None:
+    """Skip the calling test module, at its import, unless the node can run here: rclpy (the
+    ROS 2 wheels), our built messages and the Lifter."""
+    import pytest
+    pytest.importorskip("rclpy", reason="rclpy not importable (ROS 2 wheels not installed)")
+    try:
+        from lfm3d_ros.msg import Keypoints2DArray  # noqa: F401
+        from lfm3d_net.lifter import Lifter  # noqa: F401
+    except ImportError as err:  # messages not built yet, or the Lifter not importable
+        pytest.skip(f"node dependencies missing: {err}", allow_module_level=True)
+
+
 def ros_env(domain_id: int | None = None) -> dict[str, str]:
     """Environment for node subprocesses (and this process): isolated domain, localhost only."""
     domain = domain_id if domain_id is not None else random.randint(1, 100)

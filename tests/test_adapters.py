@@ -240,6 +240,15 @@ def test_to_rig_refuses_a_rig_without_the_joints():
 
 # -- auto-detection and malformed files -----------------------------------------------------------
 
+def _write(path, content):
+    """An input file: arrays to .npz, a string as it is (raw text), anything else as JSON."""
+    if path.suffix == ".npz":
+        np.savez(path, **content)
+    else:
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return path
+
+
 @pytest.mark.parametrize("name, content, fmt", [
     ("a.json", {"instances": []}, "lfm3d"),
     ("b.json", {"people": []}, "openpose"),
@@ -252,12 +261,7 @@ def test_to_rig_refuses_a_rig_without_the_joints():
     ("i.npz", {"xy": np.zeros((1, 3, 2))}, "ultralytics"),
 ])
 def test_format_is_detected_from_the_content(tmp_path, name, content, fmt):
-    path = tmp_path / name
-    if name.endswith(".npz"):
-        np.savez(path, **content)
-    else:
-        path.write_text(json.dumps(content))
-    assert detect_format(path) == fmt
+    assert detect_format(_write(tmp_path / name, content)) == fmt
 
 
 def test_unknown_content_names_the_file_and_asks_for_format(tmp_path):
@@ -289,11 +293,7 @@ def test_unknown_content_names_the_file_and_asks_for_format(tmp_path):
     ("bad.json", "{not json", "auto", r"bad\.json: cannot read JSON"),
 ])
 def test_malformed_files_raise_naming_the_file_and_the_field(tmp_path, name, content, fmt, match):
-    path = tmp_path / name
-    if name.endswith(".npz"):
-        np.savez(path, **content)
-    else:
-        path.write_text(content if isinstance(content, str) else json.dumps(content))
+    path = _write(tmp_path / name, content)
     with pytest.raises(AdapterError, match=match):
         read_detections(path, fmt)
 

@@ -10,16 +10,11 @@ import itertools
 
 import pytest
 
-rclpy = pytest.importorskip("rclpy", reason="rclpy not importable (ROS 2 wheels not installed)")
-try:
-    from lfm3d_ros.msg import Keypoints2DArray  # noqa: F401
-    from lfm3d_net.lifter import Lifter  # noqa: F401
-except ImportError as err:
-    pytest.skip(f"node dependencies missing: {err}", allow_module_level=True)
+from ros_helpers import lifter_node, make_array, make_instance, require_node
+
+require_node()
 
 from lifecycle_msgs.msg import Transition  # noqa: E402
-
-from ros_helpers import lifter_node, make_array, make_instance  # noqa: E402
 
 _stamps = itertools.count(5000)
 OK, WARN, ERROR = b"\x00", b"\x01", b"\x02"

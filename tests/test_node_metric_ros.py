@@ -9,16 +9,12 @@ import itertools
 import numpy as np
 import pytest
 
-rclpy = pytest.importorskip("rclpy", reason="rclpy not importable (ROS 2 wheels not installed)")
-try:
-    from lfm3d_ros.msg import Keypoints2DArray  # noqa: F401
-    from lfm3d_net.lifter import Lifter  # noqa: F401
-except ImportError as err:
-    pytest.skip(f"node dependencies missing: {err}", allow_module_level=True)
+from ros_helpers import lifter_node, make_array, make_instance, require_node
+
+require_node()
 
 from lfm3d_net.metric import RIG_EXTENT_FRACTION, extent  # noqa: E402
 from lfm3d_ros.conversions import points_from_msg  # noqa: E402
-from ros_helpers import lifter_node, make_array, make_instance  # noqa: E402
 
 FRAME = "cam_optical"
 TIMEOUT_S = 1.5

@@ -12,14 +12,11 @@ from pathlib import Path
 
 import pytest
 
-rclpy = pytest.importorskip("rclpy", reason="rclpy not importable (ROS 2 wheels not installed)")
-try:
-    from lfm3d_ros.msg import Keypoints2DArray  # noqa: F401
-    from lfm3d_net.lifter import Lifter  # noqa: F401
-except ImportError as err:  # messages not built yet, or the Lifter not importable
-    pytest.skip(f"node dependencies missing: {err}", allow_module_level=True)
+from ros_helpers import lifter_node, make_array, make_instance, require_node
 
-from ros_helpers import lifter_node, make_array, make_instance
+require_node()
+
+from lfm3d_ros.msg import Keypoints2DArray  # noqa: E402
 
 OVERRIDE_FRAME = "override_frame"
 RIGS_YAML = Path(__file__).resolve().parents[1] / "config" / "rigs_example.yaml"   # gripper5, upper_body7

@@ -6,19 +6,13 @@ Now each refused value is logged by name, the default stands in, the node stays 
 unconfigured (diagnostics ERROR), and setting the parameters right lets it configure.
 """
 
-
 import pytest
 
-rclpy = pytest.importorskip("rclpy", reason="rclpy not importable (ROS 2 wheels not installed)")
-try:
-    from lfm3d_ros.msg import Keypoints2DArray  # noqa: F401
-    from lfm3d_net.lifter import Lifter  # noqa: F401
-except ImportError as err:
-    pytest.skip(f"node dependencies missing: {err}", allow_module_level=True)
+from ros_helpers import lifter_node, make_array, make_instance, require_node
+
+require_node()
 
 from lifecycle_msgs.msg import Transition  # noqa: E402
-
-from ros_helpers import lifter_node, make_array, make_instance  # noqa: E402
 
 # choice, range, type (a new size prior: rcl keeps lift.yaml's type when a later file changes it)
 BAD = {"backend": "cuda", "marker_lifetime": 100.0, "size_prior.dog": "big"}
