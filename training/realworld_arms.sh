@@ -54,7 +54,7 @@ R="$PY -m bench.realworld --data-dir $DATA --threads 4"
 { for pair in "$V12 runs/A.onnx" "runs/B.onnx runs/A.onnx" "$V12 runs/B.onnx" "$V12 runs/L.onnx" \
               "$V12 runs/A2.onnx" "runs/B2.onnx runs/A2.onnx" "runs/S0.onnx runs/S1.onnx" \
               "runs/S0.onnx runs/S2.onnx" "runs/S0.onnx runs/S3.onnx" "runs/S1.onnx runs/S4.onnx" \
-              "$V12 runs/S02.onnx"; do
+              "$V12 runs/S1.onnx" "$V12 runs/S02.onnx"; do
     set -- $pair
     [ -f "$1" ] && [ -f "$2" ] && $R --model "$1" --model "$2"
   done; } > runs/proxy.md 2> runs/proxy.err || true
