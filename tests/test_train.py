@@ -102,6 +102,25 @@ def test_cosine_schedule_decays_from_peak_to_min_over_steps_or_time_budget():
     # A time budget that ends first drives the decay: half the minutes = half way.
     cfg.time_budget_min = 2.0
     assert cosine_lr(cfg, 11, 60.0) == pytest.approx(0.5 * (1e-3 + 1e-5))
+    # A run spread over several calls: the horizon is schedule_min, not this call's budget.
+    cfg.schedule_min = 8.0
+    assert cosine_lr(cfg, 11, 60.0) > 0.9e-3
+    assert cosine_lr(cfg, 11, 240.0) == pytest.approx(0.5 * (1e-3 + 1e-5))
+
+
+def test_resumed_run_goes_on_down_the_cosine_from_the_time_already_trained(tmp_path, monkeypatch):
+    import training.train as tt
+    seen = []
+    real = tt.cosine_lr
+    monkeypatch.setattr(tt, "cosine_lr", lambda cfg, step, elapsed: seen.append(elapsed) or real(cfg, step, elapsed))
+    kw = dict(schedule="cosine", warmup_steps=0, schedule_min=60.0, log_every=3, eval_every=6, ckpt_every=6)
+    first = tt.train(tiny_cfg(tmp_path, steps=6, **kw))
+    seen.clear()
+    second = tt.train(tiny_cfg(tmp_path, steps=10, **kw), resume="auto")
+    assert first["trained_seconds_all_runs"] > 0
+    assert min(seen) >= first["trained_seconds_all_runs"], \
+        f"the resumed run restarted the schedule: elapsed {min(seen):.3f} s < {first['trained_seconds_all_runs']:.3f} s"
+    assert second["trained_seconds_all_runs"] > first["trained_seconds_all_runs"]
 
 
 def test_init_from_starts_from_saved_weights(tmp_path):

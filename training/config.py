@@ -60,7 +60,7 @@ class TrainConfig:
     warmup_steps: int = _f(500, "linear learning-rate warmup from lr/100 to lr, in steps")
     plateau_factor: float = _f(0.5, "ReduceLROnPlateau: lr multiplier when val MPJPE stops improving")
     schedule: str = _f("plateau", "lr schedule after warmup: plateau (paper: ReduceLROnPlateau on val MPJPE) | "
-                       "cosine (to min_lr over steps, or over time_budget_min when that ends first)")
+                       "cosine (to min_lr over steps, or over schedule_min / time_budget_min when that ends first)")
     init_from: str = _f("", "safetensors weights to start from (fine-tuning or continuing on a new budget); "
                         "the optimiser starts fresh; the model config must match")
     plateau_patience: int = _f(4, "ReduceLROnPlateau: evaluations without improvement before cutting lr")
@@ -78,6 +78,9 @@ class TrainConfig:
     seed: int = _f(0, "global seed (rank r draws its data with seed + 1000 * r)")
     out_dir: str = _f("runs/small", "output directory: checkpoints, train_log.csv, config.json")
     time_budget_min: float = _f(0.0, "stop cleanly (validate + save) after this many minutes of training (0 = no limit)")
+    schedule_min: float = _f(0.0, "cosine horizon in minutes of training summed over resumed runs (a run longer "
+                             "than one device call: each call resumes with its own time_budget_min and the "
+                             "learning rate goes on down the one curve); 0 = time_budget_min")
     device: str = _f("auto", "auto | cpu | cuda | cuda:N (under torchrun the local rank picks the GPU)")
     threads: int = _f(0, "torch CPU threads (0 = torch default)")
 

@@ -140,10 +140,13 @@ def load_resume(stem: Path, model, optimizer, plateau) -> dict:
 
 def cosine_lr(cfg: TrainConfig, step: int, elapsed_s: float) -> float:
     """Cosine decay from cfg.lr to cfg.min_lr; progress is the larger of the step fraction
-    and the time-budget fraction, so a time-budgeted run still ends at min_lr."""
+    and the time fraction, so a time-budgeted run still ends at min_lr. elapsed_s: seconds
+    of training so far, earlier resumed runs included; the time horizon is schedule_min
+    (a run spread over several calls) or else time_budget_min."""
     frac = (step - cfg.warmup_steps) / max(cfg.steps - cfg.warmup_steps, 1)
-    if cfg.time_budget_min:
-        frac = max(frac, elapsed_s / (60 * cfg.time_budget_min))
+    horizon_min = cfg.schedule_min or cfg.time_budget_min
+    if horizon_min:
+        frac = max(frac, elapsed_s / (60 * horizon_min))
     frac = min(max(frac, 0.0), 1.0)
     return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * frac))
 
@@ -167,7 +170,7 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
                                   betas=(cfg.beta1, cfg.beta2))
     plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=cfg.plateau_factor, patience=cfg.plateau_patience, min_lr=cfg.min_lr)
-    step, best, bad_evals = 0, math.inf, 0
+    step, best, bad_evals, trained_before_s = 0, math.inf, 0, 0.0
     if cfg.init_from and not resume:
         from training.checkpoint import init_weights
         init_weights(raw, cfg.init_from)
@@ -179,6 +182,7 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
         stem = out / "last" if resume == "auto" else Path(resume)
         state = load_resume(stem, raw, optimizer, plateau)
         step, best, bad_evals = int(state["step"]), float(state["best"]), int(state["bad_evals"])
+        trained_before_s = float(state.get("trained_s", 0.0))  # absent in checkpoints before schedule_min
     if cfg.compile:
         model = torch.compile(model)
     if d.world_size > 1:
@@ -214,7 +218,7 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
         if step < cfg.warmup_steps:
             lr = cfg.lr * min(1.0, (step + 1) / max(cfg.warmup_steps, 1))
         elif cfg.schedule == "cosine":
-            lr = cosine_lr(cfg, step, time.perf_counter() - t_start)
+            lr = cosine_lr(cfg, step, trained_before_s + time.perf_counter() - t_start)
         else:
             lr = optimizer.param_groups[0]["lr"]
         optimizer.zero_grad(set_to_none=True)
@@ -284,7 +288,8 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
                     if k != "step" and v != "":
                         tb.add_scalar(k, float(v), step)
         if d.main and cfg.ckpt_every and step % cfg.ckpt_every == 0:
-            save(out / "last", raw, cfg, step, {}, optimizer, plateau, {"best": best, "bad_evals": bad_evals})
+            save(out / "last", raw, cfg, step, {}, optimizer, plateau,
+                 {"best": best, "bad_evals": bad_evals, "trained_s": trained_before_s + time.perf_counter() - t_start})
         if d.main and cfg.time_budget_min and time.perf_counter() - t_start > 60 * cfg.time_budget_min:
             stop, stop_reason = 1.0, "time_budget"
         stop, lr_now = _sync([stop, optimizer.param_groups[0]["lr"]], d, device)
@@ -302,11 +307,13 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
             if last_val["overall"]["mpjpe_pct"] < best:
                 best = last_val["overall"]["mpjpe_pct"]
                 save(out / "best", raw, cfg, step, {"val": last_val})
+        trained_s = trained_before_s + time.perf_counter() - t_start
         save(out / "last", raw, cfg, step, {"val": last_val}, optimizer, plateau,
-             {"best": best, "bad_evals": bad_evals})
+             {"best": best, "bad_evals": bad_evals, "trained_s": trained_s})
         summary = {"steps": step, "stop_reason": stop_reason, "world_size": d.world_size,
                    "device": str(device), "global_batch": global_batch,
                    "train_seconds": train_time, "wall_seconds": time.perf_counter() - t_start,
+                   "trained_seconds_all_runs": trained_s,
                    "train_samples_per_s": train_samples / max(train_time, 1e-9),
                    "best_val_mpjpe_pct": best, "final_val": last_val,
                    "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None}
