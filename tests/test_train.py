@@ -123,6 +123,18 @@ def test_resumed_run_goes_on_down_the_cosine_from_the_time_already_trained(tmp_p
     assert second["trained_seconds_all_runs"] > first["trained_seconds_all_runs"]
 
 
+def test_resume_without_the_best_file_saves_a_new_best(tmp_path):
+    # A long run goes between device calls as last.* only (the size limit): the resumed run
+    # must still leave a best to export, even if it never beats the old best's score.
+    from training.train import train
+    kw = dict(log_every=3, eval_every=3, ckpt_every=3)
+    train(tiny_cfg(tmp_path, steps=6, **kw))
+    for f in (tmp_path / "run").glob("best.*"):
+        f.unlink()
+    train(tiny_cfg(tmp_path, steps=7, lr=0.0, min_lr=0.0, **kw), resume="auto")
+    assert (tmp_path / "run" / "best.safetensors").exists()
+
+
 def test_init_from_starts_from_saved_weights(tmp_path):
     from safetensors.torch import load_file
     from training.train import train

@@ -183,6 +183,8 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
         state = load_resume(stem, raw, optimizer, plateau)
         step, best, bad_evals = int(state["step"]), float(state["best"]), int(state["bad_evals"])
         trained_before_s = float(state.get("trained_s", 0.0))  # absent in checkpoints before schedule_min
+        if not (out / "best.safetensors").exists():
+            best = math.inf  # a run carried to another machine without its best: the next validation saves one
     if cfg.compile:
         model = torch.compile(model)
     if d.world_size > 1:
