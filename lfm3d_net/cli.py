@@ -329,7 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(sp):
         sp.add_argument("--model", default=None,
-                        help="exported .onnx model (default: the shipped CPU model)")
+                        help="exported .onnx model or a shipped name (default: the shipped "
+                             "default for the backend)")
         sp.add_argument("--backend", default="auto",
                         choices=("auto", "tensorrt", "onnxruntime"), help="inference runtime")
         sp.add_argument("--threads", type=int, default=None,

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import geometry, graph, inputs, rigs
-from .backends import BACKEND_CHOICES, Backend, create_backend
+from .backends import BACKEND_CHOICES, Backend, create_backend, select_backend
 from .backends.metadata import model_info
 from .engine_cache import Profile
 
@@ -98,18 +98,23 @@ class _RigArrays:
         return row if b == 1 else np.repeat(row, b, axis=0)
 
 
-def _resolve_model(model: str | Path | None) -> Path:
-    """The ONNX file for `model` (None = shipped default; a stem or .safetensors/.json path
-    maps to the sibling .onnx)."""
-    if model is None:
-        from .models import DEFAULT_MODEL
+def _resolve_model(model: str | Path | None, backend: str = "onnxruntime") -> Path:
+    """The ONNX file for `model`: None = the default for `backend` (`models.default_for`);
+    a shipped name (`lfm3d_small`) = that shipped file; a stem or .safetensors/.json path
+    maps to the sibling .onnx."""
+    from . import models
 
-        model = DEFAULT_MODEL
+    if model is None:
+        return models.default_for(backend)
+    if isinstance(model, str) and models.shipped(model) and not Path(model).exists():
+        return models.shipped(model)
     path = Path(model).expanduser()
     if path.suffix != ".onnx" and path.with_suffix(".onnx").is_file():
         path = path.with_suffix(".onnx")
     if not path.is_file():
-        raise FileNotFoundError(f"model not found: {path} (pass an exported .onnx file)")
+        names = ", ".join(p.stem for p in models.available())
+        raise FileNotFoundError(f"model not found: {path} (pass an exported .onnx file or a "
+                                f"shipped model name: {names})")
     return path
 
 
@@ -155,7 +160,9 @@ class Lifter:
         """Load a model and pick a backend.
 
         Args:
-            model: exported `.onnx` (None = `lfm3d_net.models.DEFAULT_MODEL`).
+            model: exported `.onnx` or a shipped model name (`lfm3d_small`); None = the
+                default for the backend (`lfm3d_net.models.default_for`: the GPU model on
+                TensorRT when shipped, else the CPU default).
             backend: "auto" (TensorRT if importable and a GPU is present, else ONNX
                 Runtime), "tensorrt", "onnxruntime", or a constructed `Backend`.
                 TensorRT trouble falls back to ONNX Runtime with a warning.
@@ -168,23 +175,36 @@ class Lifter:
             flip_average: see the class doc (off by default: it doubles the network work).
         """
         log = logger or _LOG
-        path = _resolve_model(model)
+        if isinstance(backend, Backend):
+            kind = backend.name
+        elif backend in BACKEND_CHOICES:
+            kind = select_backend(backend, log)[0] if model is None else backend
+        else:
+            raise ValueError(f"backend must be one of {BACKEND_CHOICES} or a Backend, got {backend!r}")
+        path = _resolve_model(model, kind)
         info = model_info(path)
         if info["max_keypoints"]:
             max_keypoints = min(max_keypoints, info["max_keypoints"])
-        k = knn if knn is not None else (info["knn"] if info["knn"] is not None
-                                         else graph.DEFAULT_KNN)
         if isinstance(backend, Backend):
             runner = backend
         else:
-            if backend not in BACKEND_CHOICES:
-                raise ValueError(f"backend must be one of {BACKEND_CHOICES} or a Backend, "
-                                 f"got {backend!r}")
             profile = Profile(max_batch=max_batch, opt_keypoints=min(17, max_keypoints),
                               max_keypoints=max_keypoints)
-            runner = create_backend(backend, path, threads=threads, precision=precision,
+            runner = create_backend(kind, path, threads=threads, precision=precision,
                                     engine_cache_dir=engine_cache_dir, profile=profile,
                                     logger=log)
+            wanted = _resolve_model(None, runner.name)
+            if model is None and path != wanted:
+                # TensorRT fell back to ONNX Runtime: the CPU default, not the GPU model on a CPU
+                log.warning("Lifter: %s is the GPU default but runs on %s: loading %s instead",
+                            path.name, runner.name, wanted.name)
+                runner.close()
+                path, info = wanted, model_info(wanted)
+                if info["max_keypoints"]:
+                    max_keypoints = min(max_keypoints, info["max_keypoints"])
+                runner = create_backend(runner.name, path, threads=threads, logger=log)
+        k = knn if knn is not None else (info["knn"] if info["knn"] is not None
+                                         else graph.DEFAULT_KNN)
         info["path"] = str(path)
         log.info("Lifter: %s on %s (knn=%d, max_batch=%d, max_keypoints=%d)",
                  path.name, runner.name, k, max_batch, max_keypoints)

@@ -28,7 +28,7 @@ SIZE_PRIOR_PREFIX = "size_prior."
 class NodeConfig:
     """Node parameters with their defaults (the single source of defaults)."""
 
-    model: str = ""                  # ONNX path; empty = lfm3d_net.models.DEFAULT_MODEL
+    model: str = ""                  # ONNX path or shipped name; empty = lfm3d_net.models.default_for(backend)
     backend: str = "auto"            # auto | tensorrt | onnxruntime
     precision: str = "fp16"          # TensorRT precision: fp16 | fp32
     engine_cache_dir: str = ""       # TensorRT engine cache; empty = the Lifter's default
@@ -58,7 +58,8 @@ READ_ONLY = frozenset({"autostart"})
 RECONFIGURE_NOTE = " Read on configure: set it while the node is unconfigured (after cleanup)."
 
 DESCRIPTIONS = {
-    "model": "Path of the ONNX model; empty = the shipped CPU default model.",
+    "model": "ONNX model: a path or a shipped name (lfm3d_small); empty = the shipped default for the "
+             "backend (the GPU model on TensorRT when shipped, else the CPU default lfm3d_small).",
     "backend": "Inference runtime: auto (TensorRT if usable, else ONNX Runtime), tensorrt, onnxruntime.",
     "precision": "TensorRT engine precision: fp32 or fp16 (ignored by ONNX Runtime).",
     "engine_cache_dir": "Directory of cached TensorRT engines; empty = the Lifter's default.",
