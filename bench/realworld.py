@@ -17,6 +17,15 @@ with --flip-average and one model, that model without and with `Lifter(flip_aver
     python -m bench.realworld --flip-average                    # plain vs flip-averaged, paired
     python -m bench.realworld --by-clip                         # + PA per clip (which motions)
     python -m bench.realworld --json proxy.json                 # + row summaries for card_table
+    python -m bench.realworld --mirror                          # + the depth mirror of keypoints alone
+
+--mirror (issue 28's stretch item): keypoints without sides cannot tell a shape from its depth
+mirror. For each such set, every clip is seen from one fixed view, as a static camera sees a
+moving subject, and scored three ways: as lifted; with the better of the lift and its depth
+mirror per pose (what a network that commits to one of the two can reach at best); and with
+the choice kept consistent along the clip from its first frame (`nearer_depth_mode` to the
+previous frame's answer, what a node can do with a tracked instance; the first frame's mirror
+choice stays a coin toss).
 """
 from __future__ import annotations
 
@@ -29,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from lfm3d_net import Lifter
+from lfm3d_net.geometry import depth_mirror, nearer_depth_mode
 from lfm3d_net.metrics import n_mpjpe, pa_mpjpe
 
 ELEVATION_DEG = (-10.0, 35.0)
@@ -50,12 +60,19 @@ def view_rotations(m: int, seed: int, azimuth: tuple = (-np.pi, np.pi),
     return np.diag([1.0, -1.0, -1.0]) @ tilt @ turn   # a half turn about x: y down, facing it
 
 
-def random_views(poses: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def random_views(poses: np.ndarray, seed: int, clips: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """(M, N, 3) metres y-up -> 2D keypoints (M, N, 2) pixels (1 px = 1 mm, offset into the
     image) and camera-frame 3D (M, N, 3) metres (REP 103 optical: x right, y down, z ahead),
-    each pose from its own orthographic view (`view_rotations`)."""
+    each pose from its own orthographic view (`view_rotations`), or with `clips` (M,) each
+    clip from one view (a static camera)."""
     x = poses - poses.mean(axis=1, keepdims=True)
-    cam = np.einsum("mij,mnj->mni", view_rotations(len(poses), seed), x)
+    if clips is None:
+        rot = view_rotations(len(poses), seed)
+    else:
+        names, inv = np.unique(clips, return_inverse=True)
+        rot = view_rotations(len(names), seed)[inv]
+    cam = np.einsum("mij,mnj->mni", rot, x)
     kp = 1000.0 * cam[..., :2] + 640.0
     return kp.astype(np.float32), cam
 
@@ -100,6 +117,45 @@ def evaluate(model, sets, seed: int = 0, threads: int | None = None,
             rows.append({"name": s.name, "person": s.person, "input": s.input, "clips": s.clips,
                          **errors(lift_set(lifter, s, kp), kp, cam)})
     return rows
+
+
+def along_clips(points: np.ndarray, clips: np.ndarray) -> np.ndarray:
+    """(M, N, 3) lifts of consecutive frames -> each frame in the depth mode nearer the
+    previous frame's answer of its clip (the first frame of a clip as lifted)."""
+    out = np.array(points, copy=True)
+    for i in range(1, len(out)):
+        if clips[i] == clips[i - 1]:
+            out[i:i + 1] = nearer_depth_mode(out[i:i + 1], out[i - 1:i])[0]
+    return out
+
+
+def mirror_rows(model, sets, seed: int = 0, threads: int | None = None) -> list[dict]:
+    """For the sets without sides: per-pose errors (mm) as lifted, with the better depth
+    mode per pose, and kept consistent along each clip; each clip from one view."""
+    rows = []
+    with Lifter.load(model, backend="onnxruntime", threads=threads) as lifter:
+        for k, s in enumerate(sets):
+            if s.structure:
+                continue
+            kp, cam = random_views(s.poses, seed + k, s.clips)
+            points = lift_set(lifter, s, kp)
+            plain, mirror = errors(points, kp, cam), errors(depth_mirror(points), kp, cam)
+            take = mirror["pa"] < plain["pa"]  # the better mode by PA, scored on both
+            best = {key: np.where(take, mirror[key], plain[key]) for key in ("pa", "camera")}
+            rows.append({"name": s.name, "clips": s.clips, "plain": plain, "best": best,
+                         "kept": errors(along_clips(points, s.clips), kp, cam)})
+    return rows
+
+
+def mirror_table(rows: list[dict]) -> str:
+    """Markdown table of `mirror_rows`: PA and camera mm, three ways, clip intervals."""
+    out = ["| held-out set (keypoints alone) | as lifted PA / camera | better mirror per pose | "
+           "kept along the clip |", "|---|---:|---:|---:|"]
+    for r in rows:
+        cells = [f"{_cell(r[w]['pa'], r['clips'])} / {_cell(r[w]['camera'], r['clips'])}"
+                 for w in ("plain", "best", "kept")]
+        out.append(f"| {r['name']} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
 
 
 def summary(rows: list[dict]) -> list[dict]:
@@ -170,6 +226,8 @@ def main(argv=None) -> int:
                    help="lift the one model without and with flip averaging, paired")
     p.add_argument("--by-clip", action="store_true", help="also print PA per clip of every set")
     p.add_argument("--json", default="", help="also write the (first) model's row summaries here")
+    p.add_argument("--mirror", action="store_true",
+                   help="also score keypoints alone as lifted, best depth mirror, kept along clips")
     args = p.parse_args(argv)
     if len(args.model) > 2 or (args.flip_average and len(args.model) > 1):
         p.error("at most two --model, or one with --flip-average")
@@ -191,6 +249,11 @@ def main(argv=None) -> int:
         print(f"## {names[1]} minus {names[0]} (paired, same views)\n\n{paired_table(*results)}\n")
     if args.by_clip:
         print(f"## PA-MPJPE mm by clip\n\n{clip_table(results, names)}")
+    if args.mirror:
+        for m in models:
+            name = Path(m).name if m else "shipped model"
+            print(f"## {name}: depth mirror of keypoints alone (one view per clip)\n\n"
+                  f"{mirror_table(mirror_rows(m, sets, args.seed, args.threads))}\n")
     return 0
 
 

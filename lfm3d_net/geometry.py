@@ -454,6 +454,27 @@ def mirror_x(points: np.ndarray) -> np.ndarray:
     return out
 
 
+def depth_mirror(points: np.ndarray) -> np.ndarray:
+    """(..., 3) camera-frame points mirrored in depth (z -> -z), a copy: the other shape an
+    orthographic view of the same 2D cannot tell apart (left and right swapped in 3D)."""
+    out = np.array(points, copy=True)
+    out[..., 2] *= -1
+    return out
+
+
+def nearer_depth_mode(points: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per instance, `points` or its `depth_mirror`, whichever is nearer `reference`.
+
+    points, reference (B, N, 3) camera frame, centred, zeros at invalid points. The mirror
+    changes z alone, so the nearer one is told by the sign of sum_i z_i z_ref,i: no scale
+    or x/y term enters (a reference from another frame or of another size works as well).
+    Returns (the chosen (B, N, 3), flipped (B,) bool: True where the mirror was taken).
+    """
+    p = np.asarray(points)
+    flipped = np.einsum("bn,bn->b", p[..., 2], np.asarray(reference)[..., 2]) < 0
+    return np.where(flipped[:, None, None], depth_mirror(p), p), flipped
+
+
 def mirror_average(points: np.ndarray, points_of_mirror: np.ndarray) -> np.ndarray:
     """(B, N, 3) camera-frame lift of an image averaged with the lift of its mirror image
     (`mirror_x` of the 2D, sides negated), mirrored back. Both centred, in the same 2D
@@ -462,15 +483,13 @@ def mirror_average(points: np.ndarray, points_of_mirror: np.ndarray) -> np.ndarr
     One view cannot tell a shape from its depth mirror (z -> -z), and the two lifts may
     resolve that differently (a bottle, which has no sides or fronts, often does):
     averaging across the two modes would flatten the shape. So per instance the mirror's
-    lift is first put in the depth mode nearer the direct lift. The result is then
-    mirror-consistent up to that depth mirror: lifting the mirrored image gives the
-    mirrored result, or its depth mirror.
+    lift is first put in the depth mode nearer the direct lift (`nearer_depth_mode`). The
+    result is then mirror-consistent up to that depth mirror: lifting the mirrored image
+    gives the mirrored result, or its depth mirror.
     """
     a = np.asarray(points)
-    b = mirror_x(points_of_mirror)
-    b_flat = b * np.array([1, 1, -1], b.dtype)
-    nearer = ((a - b) ** 2).sum((-2, -1)) <= ((a - b_flat) ** 2).sum((-2, -1))
-    return 0.5 * (a + np.where(nearer[..., None, None], b, b_flat))
+    b, _ = nearer_depth_mode(mirror_x(points_of_mirror), a)
+    return 0.5 * (a + b)
 
 
 def rms_radius(x: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:

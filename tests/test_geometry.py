@@ -283,3 +283,18 @@ def test_mirror_average_keeps_the_direct_depth_mode_and_averages_within_it():
     np.testing.assert_allclose(out, a + noise / 2, atol=1e-12)   # never the flattened average
     same = mirror_average(a, mirror_x(a))
     np.testing.assert_allclose(same, a, atol=1e-12)
+
+
+def test_nearer_depth_mode_undoes_a_depth_mirror_whatever_the_scale():
+    from lfm3d_net.geometry import depth_mirror, nearer_depth_mode
+    rng = np.random.default_rng(11)
+    ref = rng.normal(size=(4, 13, 3))
+    ref -= ref.mean(1, keepdims=True)
+    moved = ref + 0.05 * rng.normal(size=ref.shape)  # the next frame: a little motion
+    moved[[1, 3]] = depth_mirror(moved[[1, 3]])       # two came out in the other depth mode
+    moved *= np.array([1.0, 3.0, 0.2, 7.0])[:, None, None]  # and at other sizes
+    chosen, flipped = nearer_depth_mode(moved, ref)
+    assert flipped.tolist() == [False, True, False, True]
+    assert np.all(np.einsum("bn,bn->b", chosen[..., 2], ref[..., 2]) > 0)
+    np.testing.assert_array_equal(chosen[..., :2], moved[..., :2])  # x, y are never touched
+    np.testing.assert_array_equal(depth_mirror(depth_mirror(moved)), moved)

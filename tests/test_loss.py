@@ -138,3 +138,20 @@ def test_torch_and_numpy_procrustes_agree():
     np.testing.assert_allclose(r.numpy(), r_np, atol=1e-8)
     np.testing.assert_allclose(s.numpy(), s_np, atol=1e-8)
     np.testing.assert_allclose(t.numpy(), t_np, atol=1e-8)
+
+
+def test_mirror_ok_instances_score_their_depth_mirror_as_right_and_others_do_not():
+    gen = torch.Generator().manual_seed(5)
+    target = torch.randn(4, 11, 3, generator=gen, dtype=F64)
+    mask = torch.ones(4, 11, dtype=torch.bool)
+    mirror = target * torch.tensor([1.0, 1.0, -1.0], dtype=F64)  # same 2D, opposite depth
+    pred = apply_similarity(mirror, random_rotation(4, gen), torch.full((4,), 3.0, dtype=F64), torch.zeros(4, 3, dtype=F64))
+    ok = torch.tensor([True, True, False, False])
+    assert procrustes_loss(pred, target, mask) > 0.05, "a reflection must cost without mirror_ok"
+    assert procrustes_loss(pred[:2], target[:2], mask[:2], mirror_ok=ok[:2]) < 1e-18
+    # per instance: the two mirror_ok ones cost nothing, the others what they always did
+    assert torch.allclose(procrustes_loss(pred, target, mask, mirror_ok=ok),
+                          procrustes_loss(pred[2:], target[2:], mask[2:]) / 2, rtol=1e-9)
+    # the plain loss is unchanged when no instance may mirror
+    assert torch.equal(procrustes_loss(pred, target, mask, mirror_ok=torch.zeros(4, dtype=torch.bool)),
+                       procrustes_loss(pred, target, mask))

@@ -272,3 +272,43 @@ def test_clip_table_gives_each_models_mean_per_clip():
     lines = clip_table([a, b], ["m1", "m2"]).splitlines()
     assert lines[0] == "### set" and "| m1 | m2 |" in lines[2]
     assert "| roll | 1 | 90.0 | 60.0 |" in lines and "| walk | 2 | 15.0 | 12.0 |" in lines
+
+
+def test_clip_views_show_every_frame_of_a_clip_from_one_camera():
+    from bench.realworld import random_views
+    poses = np.random.default_rng(2).normal(size=(6, 5, 3))
+    poses[:] = poses[0]                                   # one pose, six frames
+    clips = np.array(["a", "a", "a", "b", "b", "b"])
+    _, cam = random_views(poses, seed=3, clips=clips)
+    np.testing.assert_allclose(cam[1:3], cam[[0, 0]])     # same clip, same view
+    assert not np.allclose(cam[3], cam[0])                # another clip, another view
+
+
+def test_along_clips_keeps_each_frame_in_its_previous_frames_depth_mode_and_restarts_per_clip():
+    from bench.realworld import along_clips
+    from lfm3d_net.geometry import depth_mirror
+    rng = np.random.default_rng(4)
+    shape = rng.normal(size=(1, 9, 3))
+    frames = np.repeat(shape, 6, axis=0) + 0.01 * rng.normal(size=(6, 9, 3))
+    frames[[2, 4, 5]] = depth_mirror(frames[[2, 4, 5]])  # a network flipping between modes
+    clips = np.array(["a"] * 4 + ["b"] * 2)
+    kept = along_clips(frames, clips)
+    z = np.einsum("mn,n->m", kept[..., 2], shape[0, :, 2])
+    assert (z[:4] > 0).all(), "clip a keeps its first frame's mode"
+    assert (z[4:] < 0).all(), "clip b starts again from its own first frame (mirrored here)"
+
+
+@requires_shared_data
+def test_mirror_flag_scores_keypoints_alone_three_ways(monkeypatch, capsys):
+    import bench.realworld as bench
+    import training.data.realworld as realworld
+    import dataclasses
+    alone = [s for s in realworld.cmu_sets() if not s.structure][0]
+    few = dataclasses.replace(alone, poses=alone.poses[::20], clips=alone.clips[::20])
+    monkeypatch.setattr(realworld, "held_out_sets", lambda data_dir=None: [few])
+    assert bench.main(["--mirror", "--threads", "1"]) == 0
+    out = capsys.readouterr().out.split("depth mirror of keypoints alone")[1]
+    row = [line for line in out.splitlines() if line.startswith(f"| {few.name} |")]
+    assert len(row) == 1, out
+    pa = [float(c.split("/")[0].split("[")[0]) for c in row[0].split("|")[2:5]]
+    assert pa[1] <= pa[0] + 1e-9 and pa[1] <= pa[2] + 1e-9, f"the per-pose better mode cannot lose: {pa}"

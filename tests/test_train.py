@@ -221,3 +221,9 @@ def test_train_does_not_import_eval():
     import sys
     code = "import sys, training.train; assert 'training.eval' not in sys.modules, 'train imports eval'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_mirror_aware_training_runs_with_a_finite_validation_score(tmp_path):
+    from training.train import train
+    summary = train(tiny_cfg(tmp_path, steps=4, mirror_aware=True, eval_every=4, ckpt_every=4))
+    assert summary["steps"] == 4 and math.isfinite(summary["best_val_mpjpe_pct"])

@@ -66,6 +66,9 @@ class TrainConfig:
     plateau_patience: int = _f(4, "ReduceLROnPlateau: evaluations without improvement before cutting lr")
     min_lr: float = _f(1e-5, "ReduceLROnPlateau: lower bound on the lr")
     early_stop_patience: int = _f(12, "stop after this many evaluations without val MPJPE improvement (0 = never)")
+    mirror_aware: bool = _f(False, "instances without left/right sides may match the target or its depth mirror "
+                            "(the same 2D), whichever is closer (training.loss.procrustes_loss mirror_ok): the "
+                            "network commits to one answer instead of hedging towards flat; issue 28's stretch item")
     grad_clip: float = _f(1.0, "max global grad norm (0 = no clipping)")
     bf16: bool = _f(True, "bf16 autocast on CUDA (ignored on CPU)")
     compile: bool = _f(False, "wrap the model in torch.compile")

@@ -69,7 +69,18 @@ def apply_similarity(x: torch.Tensor, rot: torch.Tensor, scale: torch.Tensor, tr
     return scale[:, None, None] * (x @ rot.transpose(1, 2)) + trans.unsqueeze(1)
 
 
-def procrustes_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def _instance_losses(pred: torch.Tensor, target_n: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(B,) mean squared distance of visible points after aligning pred to target_n (both
+    zeroed at masked points; target_n centred, unit RMS radius)."""
+    rot, scale, trans = procrustes_align(pred.detach(), target_n, mask)
+    aligned = apply_similarity(pred, rot, scale, trans)  # (B, N, 3)
+    sq = ((aligned - target_n) ** 2).sum(dim=-1)  # (B, N)
+    sq = torch.where(mask, sq, torch.zeros_like(sq))
+    return sq.sum(dim=1) / mask.sum(dim=1).clamp(min=1).to(pred.dtype)
+
+
+def procrustes_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
+                    mirror_ok: torch.Tensor | None = None) -> torch.Tensor:
     """Mean squared point distance after aligning pred to the unit-RMS-radius target.
 
     pred, target (B, N, 3), mask (B, N) bool -> scalar. Per instance: the target is centred
@@ -77,6 +88,11 @@ def procrustes_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
     similarity-aligned to it, and the squared distances of visible points are averaged;
     the loss is the mean over instances with at least one visible point. Units: squared
     fractions of the target's RMS radius (1.0 = as bad as predicting a single point).
+
+    mirror_ok (B,) bool: instances whose input cannot tell the shape from its depth mirror
+    (no left/right sides: the mirror projects to the same 2D). Their loss is the smaller of
+    the losses against the target and against its depth mirror, so the network may commit
+    to either answer instead of hedging towards the flat mean of the two.
 
     The transform is fitted on a detached pred. By the envelope theorem the gradient is
     the same as differentiating through the SVD (R, s, t minimise this very error, so its
@@ -92,11 +108,10 @@ def procrustes_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
         target = torch.where(m, target.to(dtype), torch.zeros((), dtype=dtype, device=target.device))
         centred = target - masked_mean(target, mask).unsqueeze(1)  # (B, N, 3)
         target_n = centred / rms_radius(target, mask).clamp(min=EPS)[:, None, None]
-        rot, scale, trans = procrustes_align(pred.detach(), target_n, mask)
-        aligned = apply_similarity(pred, rot, scale, trans)  # (B, N, 3)
-        sq = ((aligned - target_n) ** 2).sum(dim=-1)  # (B, N)
-        sq = torch.where(mask, sq, torch.zeros_like(sq))
-        count = mask.sum(dim=1)  # (B,)
-        per_instance = sq.sum(dim=1) / count.clamp(min=1).to(dtype)  # (B,)
-        has_points = (count > 0).to(dtype)
+        per_instance = _instance_losses(pred, target_n, mask)  # (B,)
+        if mirror_ok is not None and bool(mirror_ok.any()):
+            mirror = target_n * target_n.new_tensor([1.0, 1.0, -1.0])  # depth mirror: the same 2D
+            per_instance = torch.where(mirror_ok, torch.minimum(per_instance, _instance_losses(pred, mirror, mask)),
+                                       per_instance)
+        has_points = (mask.sum(dim=1) > 0).to(dtype)
         return (per_instance * has_points).sum() / has_points.sum().clamp(min=1.0)

@@ -232,7 +232,8 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
             batch = mixture.batch(chunk, gen, device)
             with autocast:
                 pred = model(batch["keypoints"], batch["mask"], batch["adjacency"], batch["sides"], batch["fronts"])
-            part = procrustes_loss(pred.float(), batch["target"].float(), batch["mask"])
+            mirror_ok = (batch["sides"] == 0).all(dim=-1) if cfg.mirror_aware else None
+            part = procrustes_loss(pred.float(), batch["target"].float(), batch["mask"], mirror_ok)
             if not torch.isfinite(part):
                 raise FloatingPointError(f"non-finite training loss at step {step} (rig {batch.get('rig')})")
             last = j == cfg.sources_per_step - 1
