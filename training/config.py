@@ -63,6 +63,9 @@ class TrainConfig:
                        "cosine (to min_lr over steps, or over schedule_min / time_budget_min when that ends first)")
     init_from: str = _f("", "safetensors weights to start from (fine-tuning or continuing on a new budget); "
                         "the optimiser starts fresh; the model config must match")
+    grow_from: str = _f("", "a smaller trained checkpoint (stem or .safetensors) the model starts as: widened and "
+                        "deepened so it computes the same function (training/grow.py; dim a whole multiple, "
+                        "the head width kept); the optimiser starts fresh")
     plateau_patience: int = _f(4, "ReduceLROnPlateau: evaluations without improvement before cutting lr")
     min_lr: float = _f(1e-5, "ReduceLROnPlateau: lower bound on the lr")
     early_stop_patience: int = _f(12, "stop after this many evaluations without val MPJPE improvement (0 = never)")

@@ -171,9 +171,14 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
     plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=cfg.plateau_factor, patience=cfg.plateau_patience, min_lr=cfg.min_lr)
     step, best, bad_evals, trained_before_s = 0, math.inf, 0, 0.0
+    if cfg.init_from and cfg.grow_from:
+        raise ValueError("set init_from or grow_from, not both")
     if cfg.init_from and not resume:
         from training.checkpoint import init_weights
         init_weights(raw, cfg.init_from)
+    if cfg.grow_from and not resume:
+        from training.grow import grow_into
+        grow_into(raw, cfg.grow_from, seed=cfg.seed)
     if cfg.schedule not in ("plateau", "cosine"):
         raise ValueError(f"schedule must be plateau or cosine, got {cfg.schedule!r}")
     if cfg.sources_per_step < 1 or cfg.batch_size % cfg.sources_per_step:
