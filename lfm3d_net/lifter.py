@@ -177,14 +177,13 @@ class Lifter:
         log = logger or _LOG
         if isinstance(backend, Backend):
             kind = backend.name
-        elif backend in BACKEND_CHOICES:
+        elif backend in BACKEND_CHOICES:  # the default model depends on the concrete backend
             kind = select_backend(backend, log)[0] if model is None else backend
         else:
             raise ValueError(f"backend must be one of {BACKEND_CHOICES} or a Backend, got {backend!r}")
         path = _resolve_model(model, kind)
         info = model_info(path)
-        if info["max_keypoints"]:
-            max_keypoints = min(max_keypoints, info["max_keypoints"])
+        max_keypoints = min(max_keypoints, info["max_keypoints"] or max_keypoints)
         if isinstance(backend, Backend):
             runner = backend
         else:
@@ -193,15 +192,13 @@ class Lifter:
             runner = create_backend(kind, path, threads=threads, precision=precision,
                                     engine_cache_dir=engine_cache_dir, profile=profile,
                                     logger=log)
-            wanted = _resolve_model(None, runner.name)
-            if model is None and path != wanted:
-                # TensorRT fell back to ONNX Runtime: the CPU default, not the GPU model on a CPU
+            fallback = _resolve_model(None, runner.name)
+            if model is None and path != fallback:  # TensorRT fell back to ONNX Runtime
                 log.warning("Lifter: %s is the GPU default but runs on %s: loading %s instead",
-                            path.name, runner.name, wanted.name)
+                            path.name, runner.name, fallback.name)
                 runner.close()
-                path, info = wanted, model_info(wanted)
-                if info["max_keypoints"]:
-                    max_keypoints = min(max_keypoints, info["max_keypoints"])
+                path, info = fallback, model_info(fallback)
+                max_keypoints = min(max_keypoints, info["max_keypoints"] or max_keypoints)
                 runner = create_backend(runner.name, path, threads=threads, logger=log)
         k = knn if knn is not None else (info["knn"] if info["knn"] is not None
                                          else graph.DEFAULT_KNN)
