@@ -114,7 +114,8 @@ def evaluate(model, sets, seed: int = 0, threads: int | None = None,
     with Lifter.load(model, backend="onnxruntime", threads=threads, flip_average=flip_average) as lifter:
         for k, s in enumerate(sets):
             kp, cam = random_views(s.poses, seed + k)
-            rows.append({"name": s.name, "person": s.person, "input": s.input, "clips": s.clips,
+            rows.append({"name": s.name, "person": s.person, "input": s.input, "motion": s.motion,
+                         "clips": s.clips,
                          **errors(lift_set(lifter, s, kp), kp, cam)})
     return rows
 
@@ -162,7 +163,7 @@ def summary(rows: list[dict]) -> list[dict]:
     """JSON-able row means (mm) with their clip-bootstrap intervals."""
     out = []
     for r in rows:
-        entry = {k: r[k] for k in ("name", "person", "input")}
+        entry = {k: r[k] for k in ("name", "person", "input", "motion")}
         entry.update(poses=len(r["pa"]), clips=len(set(r["clips"])), flat=float(r["flat"].mean()))
         for key in ("pa", "camera"):
             entry[key], entry[f"{key}_ci"] = float(r[key].mean()), clip_interval(r[key], r["clips"])
@@ -226,13 +227,17 @@ def main(argv=None) -> int:
                    help="lift the one model without and with flip averaging, paired")
     p.add_argument("--by-clip", action="store_true", help="also print PA per clip of every set")
     p.add_argument("--json", default="", help="also write the (first) model's row summaries here")
+    p.add_argument("--dog-spread", type=float, default=None,
+                   help="std of the dog's drawn joint angles, fraction of each half range "
+                        "(default: training.data.realworld.DOG_SPREAD)")
     p.add_argument("--mirror", action="store_true",
                    help="also score keypoints alone as lifted, best depth mirror, kept along clips")
     args = p.parse_args(argv)
     if len(args.model) > 2 or (args.flip_average and len(args.model) > 1):
         p.error("at most two --model, or one with --flip-average")
-    from training.data.realworld import held_out_sets   # training's numpy-only data code
-    sets = held_out_sets(args.data_dir or None)
+    from training.data.realworld import DOG_SPREAD, held_out_sets   # training's numpy-only data code
+    sets = held_out_sets(args.data_dir or None,
+                         DOG_SPREAD if args.dog_spread is None else args.dog_spread)
     models = args.model or [None]
     # (model, flip averaging) per column: the models as given, or the one model plain and flipped
     runs = [(models[0], False), (models[0], True)] if args.flip_average else [(m, False) for m in models]

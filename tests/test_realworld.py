@@ -182,7 +182,7 @@ def test_paired_table_calls_a_row_better_only_when_the_interval_excludes_zero():
 
 
 @requires_shared_data
-def test_held_out_sets_are_real_people_never_trained_on():
+def test_held_out_sets_are_real_skeletons_never_trained_on():
     from training.data.realworld import HELD_OUT_SUBJECT, held_out_sets
     sets = held_out_sets()
     assert "deepmimic" in registry.HELD_OUT_SOURCES and "deepmimic" not in registry.TRAIN_SOURCES
@@ -192,8 +192,10 @@ def test_held_out_sets_are_real_people_never_trained_on():
         assert s.poses.shape[1:] == (s.rig.n, 3) and np.isfinite(s.poses).all(), s.name
         assert len(set(s.clips)) >= 10, f"{s.name}: intervals resample clips"
         height = np.ptp(s.poses[..., 1], axis=1).max()
-        assert 1.4 < height < 2.2, f"{s.name}: metres, a person's height ({height:.2f})"
-    assert {s.rig.name for s in sets if not s.user_rig} == {"h36m17", "coco17"}
+        tall = (0.4, 1.0) if s.person == "DeepMind's dog" else (1.4, 2.2)
+        assert tall[0] < height < tall[1], f"{s.name}: metres, the subject's height ({height:.2f})"
+        assert (s.motion == "real") == (s.person != "DeepMind's dog"), s.name
+    assert {s.rig.name for s in sets if not s.user_rig} == {"h36m17", "coco17", "quadruped17"}
 
 
 @requires_shared_data
@@ -229,7 +231,7 @@ def test_flip_average_flag_pairs_the_model_with_its_own_flip_averaged_lift(monke
     import training.data.realworld as realworld
     s = [s for s in realworld.cmu_sets() if s.rig.name == "h36m17"][0]
     few = type(s)(s.person, s.input, s.poses[::20], s.clips[::20], s.rig)
-    monkeypatch.setattr(realworld, "held_out_sets", lambda data_dir=None: [few])
+    monkeypatch.setattr(realworld, "held_out_sets", lambda *args: [few])
     assert bench.main(["--flip-average", "--threads", "1"]) == 0
     out = capsys.readouterr().out
     assert "## shipped model flip-averaged\n" in out
@@ -305,10 +307,53 @@ def test_mirror_flag_scores_keypoints_alone_three_ways(monkeypatch, capsys):
     import dataclasses
     alone = [s for s in realworld.cmu_sets() if not s.structure][0]
     few = dataclasses.replace(alone, poses=alone.poses[::20], clips=alone.clips[::20])
-    monkeypatch.setattr(realworld, "held_out_sets", lambda data_dir=None: [few])
+    monkeypatch.setattr(realworld, "held_out_sets", lambda *args: [few])
     assert bench.main(["--mirror", "--threads", "1"]) == 0
     out = capsys.readouterr().out.split("depth mirror of keypoints alone")[1]
     row = [line for line in out.splitlines() if line.startswith(f"| {few.name} |")]
     assert len(row) == 1, out
     pa = [float(c.split("/")[0].split("[")[0]) for c in row[0].split("|")[2:5]]
     assert pa[1] <= pa[0] + 1e-9 and pa[1] <= pa[2] + 1e-9, f"the per-pose better mode cannot lose: {pa}"
+
+
+def test_dm_dog_rest_pose_stands_symmetric_on_its_paws():
+    from training.data import dm_dog
+    names = list(dm_dog.POINTS)
+    p = dm_dog.keypoints(np.zeros((1, len(dm_dog.joint_ranges()))))[0]
+    paws = [names.index(f"{s}_{w}_paw") for s in ("left", "right") for w in ("front", "back")]
+    assert np.all(p[paws, 1] < 0.02) and p[:, 1].min() > -0.01, "paws on the ground (y up)"
+    assert p[names.index("nose"), 2] > p[names.index("tail_tip"), 2], "facing +z"
+    for n in names:
+        if n.startswith("left_"):
+            np.testing.assert_allclose(p[names.index("right_" + n[5:])] * [-1, 1, 1], p[names.index(n)],
+                                       atol=1e-6, err_msg=n)
+
+
+def test_dm_dog_poses_keep_every_bone_length_and_stay_within_the_joint_limits():
+    from training.data import dm_dog
+    lo, hi = dm_dog.joint_ranges().T
+    a = dm_dog.random_angles(50, np.random.default_rng(0), spread=0.5)
+    assert np.all(a >= lo) and np.all(a <= hi)
+    rest, posed = dm_dog.forward(np.zeros((1, len(lo)))), dm_dog.forward(a)
+    for b in dm_dog.skeleton()["bodies"]:
+        if b["parent"] is None:
+            continue
+        length = lambda f: np.linalg.norm(f[b["name"]][0] - f[b["parent"]][0], axis=-1)  # noqa: E731
+        # a hinge turns about its anchor, so a bone with an off-origin anchor may stretch a
+        # little; the body itself stays rigid: its rotation is a rotation
+        r = posed[b["name"]][1]
+        np.testing.assert_allclose(r @ r.transpose(0, 2, 1), np.broadcast_to(np.eye(3), r.shape), atol=1e-9)
+        if all(not any(j["anchor"]) for j in b["joints"]):
+            np.testing.assert_allclose(length(posed), length(rest)[0], atol=1e-9, err_msg=b["name"])
+
+
+def test_dog26_rig_is_a_tree_with_sides_and_fronts_from_its_names():
+    from training.data.layouts import parents_from_edges
+    from training.data.realworld import dog26_rig
+    rig = dog26_rig()
+    assert rig.n == 26 and len(rig.edges) == 25
+    parents_from_edges(rig.n, rig.edge_array())   # raises unless one connected tree
+    side = dict(zip(rig.joints, rig.sides))
+    front = dict(zip(rig.joints, rig.fronts))
+    assert side["left_hock"] == -1 and side["right_eye"] == 1 and side["spine_mid"] == 0
+    assert front["nose"] == 1 and front["tail_tip"] == -1 and front["spine_mid"] == 0

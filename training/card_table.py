@@ -183,14 +183,16 @@ def _mm_ci(value: float, ci) -> str:
 
 def product_table(clean: dict, realworld: dict) -> str:
     """The one accuracy table with real people: the real-world proxy's rows (bench.realworld
-    --json: real held-out people, mm, 95 % clip intervals) in place of the synthetic person rows,
+    --json: real held-out people and DeepMind's dog skeleton, mm, 95 % clip intervals) in place
+    of the synthetic person rows,
     then the other categories of SUMMARY from ``clean`` (% of RMS radius). Columns: PA-MPJPE,
     the camera-frame error (no rotation fitted), and PA of the 2D at depth 0."""
     lines = ["| what you lift | rig / input | test data | PA-MPJPE | camera frame | flat z = 0 |",
              "|---|---|---|---:|---:|---:|"]
     seen = clean.get("deepmimic", {}).get("status") == "train"   # the proxy's DeepMimic, trained on?
     for r in realworld["rows"]:
-        data = "real, **seen in training**" if seen and r["person"].startswith("DeepMimic") else "real, held out"
+        real = "real" if r.get("motion", "real") == "real" else "real skeleton, poses drawn"
+        data = f"{real}, **seen in training**" if seen and r["person"].startswith("DeepMimic") else f"{real}, held out"
         lines.append(f"| {r['person']} | {r['input']} | {data} | {_mm_ci(r['pa'], r['pa_ci'])} | "
                      f"{_mm_ci(r['camera'], r['camera_ci'])} | {r['flat']:.0f} mm |")
     for what, rig, names, status in _summary_rows(clean):

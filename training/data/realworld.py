@@ -14,6 +14,9 @@ what a user meets:
   and a user's 21-joint full-body rig with hands, toes and spine points; and the same motion
   on DeepMind's CMU humanoid (dm_control), a skeleton with proportions and joint definitions
   that none of our builds or augmentations chose.
+- `dm_dog`: DeepMind's dog (dm_control, `dm_dog.py`), an anatomical dog skeleton no model
+  trains on, in poses drawn within its own joint limits (its anatomy and a user's rig are
+  real; the poses are not real motion), read as a user's 26-joint rig and as `quadruped17`.
 
 Every set is (poses (M, N, 3) metres y-up, clip name per pose (M,), rig). Rigs given as
 `Rig` objects are user rigs: the proxy passes their edges, sides and fronts, not a name.
@@ -27,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from lfm3d_net.rigs import MOCAP26_JOINTS, MOCAP26_PARENTS, Rig, _front_of, _side_of, get_rig
+from training.data import dm_dog
 from training.data.deepmimic import DeepMimicSource, forward_kinematics, head_pose
 from training.data.mocap_npz import DEFAULT_MOCAP, load_mocap_npz, subject_of
 from training.data.retarget import J, to_coco17, to_h36m17
@@ -37,9 +41,10 @@ HELD_OUT_SUBJECT = "007"      # mocap_npz.DEFAULT_VAL_SUBJECTS: never in a train
 
 @dataclass(frozen=True)
 class HeldOutSet:
-    """One proxy row's data: who (`person`) seen through which `input`, (M, N, 3) metres y-up,
-    (M,) clip names, the rig (a user rig when `user_rig`), and whether the model gets edges and
-    sides (False = keypoints only)."""
+    """One proxy row's data: who (`person`: the subject, a person or not) seen through which
+    `input`, (M, N, 3) metres y-up, (M,) clip names, the rig (a user rig when `user_rig`),
+    whether the model gets edges and sides (False = keypoints only), and where the poses come
+    from (`motion`)."""
 
     person: str
     input: str
@@ -48,6 +53,7 @@ class HeldOutSet:
     rig: Rig
     user_rig: bool = False
     structure: bool = True
+    motion: str = "real"
 
     @property
     def name(self) -> str:
@@ -202,10 +208,46 @@ def cmu_sets(path=DEFAULT_MOCAP) -> list[HeldOutSet]:
             + _cmu_rows("CMU subject 7, DeepMind's CMU humanoid", on_dm_cmu_skeleton(s7), clips, False))
 
 
-def held_out_sets(data_dir=None) -> list[HeldOutSet]:
-    """Every proxy set: DeepMimic's, then CMU subject 7's. `data_dir`: the shared npz files,
-    and the DeepMimic clips in its `deepmimic_motions/` if there (else the pybullet wheel's)."""
+DOG_POSES, DOG_GROUP = 2000, 20   # poses drawn, and poses per bootstrap group
+# Std of the drawn joint angles, as a fraction of each joint's half range. The dog's errors
+# depend on it (v12 PA, user rig / quadruped17: 75 / 38 mm at rest, 78 / 43 at 0.1, 87 / 53 at
+# 0.2, 97 / 66 at 0.3; `python -m bench.realworld --dog-spread S`). At 0.2 most poses look
+# natural: steps, crouches, turned heads.
+DOG_SPREAD = 0.2
+
+
+def dog26_rig() -> Rig:
+    """A user's 26-joint dog rig (`dm_dog.POINTS`): edges along the body, sides and fronts
+    from the names."""
+    names = tuple(dm_dog.POINTS)
+    idx = {n: i for i, n in enumerate(names)}
+    edges = tuple((idx[p], idx[c]) for c, p in dm_dog.PARENT.items())
+    return Rig("user_dog26", "quadruped", names, edges, tuple(map(_side_of, names)),
+               tuple(map(_front_of, names)))
+
+
+def dm_dog_sets(seed: int = 0, spread: float = DOG_SPREAD) -> list[HeldOutSet]:
+    """DeepMind's dog in DOG_POSES poses drawn within its joint limits (`dm_dog.random_angles`
+    with `spread`), as the user rig and as quadruped17. The poses are independent draws: their
+    'clips' are groups of DOG_GROUP, so the intervals resample poses."""
+    p = dm_dog.keypoints(dm_dog.random_angles(DOG_POSES, np.random.default_rng(seed), spread))
+    groups = np.array([f"draw_{i // DOG_GROUP:03d}" for i in range(DOG_POSES)])
+    q17 = get_rig("quadruped17")
+    idx = {n: i for i, n in enumerate(dm_dog.POINTS)}
+    as_q17 = p[:, [idx[dm_dog.QUADRUPED17[n]] for n in q17.joints]]
+    who, drawn = "DeepMind's dog", "drawn within its joint limits"
+    return [HeldOutSet(who, "a 26-joint user rig", p.astype(np.float32), groups, dog26_rig(), True,
+                       motion=drawn),
+            HeldOutSet(who, "`quadruped17`", as_q17.astype(np.float32), groups, q17, motion=drawn)]
+
+
+def held_out_sets(data_dir=None, dog_spread: float = DOG_SPREAD) -> list[HeldOutSet]:
+    """Every proxy set: DeepMimic's, CMU subject 7's, then DeepMind's dog. `data_dir`: the
+    shared npz files, and the DeepMimic clips in its `deepmimic_motions/` if there (else the
+    pybullet wheel's)."""
+    dog = dm_dog_sets(spread=dog_spread)
     if not data_dir:
-        return deepmimic_sets() + cmu_sets()
+        return deepmimic_sets() + cmu_sets() + dog
     motions = Path(data_dir) / "deepmimic_motions"
-    return deepmimic_sets(motions if motions.is_dir() else None) + cmu_sets(Path(data_dir) / DEFAULT_MOCAP.name)
+    return (deepmimic_sets(motions if motions.is_dir() else None)
+            + cmu_sets(Path(data_dir) / DEFAULT_MOCAP.name) + dog)
