@@ -95,6 +95,51 @@ def test_quadruped_layouts_are_training_sources_counted_apart():
     assert not set(registry.LAYOUT_SOURCES) & set(registry.NAMED_SOURCES)
 
 
+def test_animal_layouts_are_training_sources_that_arm_a_never_had():
+    src = registry.SOURCES["animal_layout_05"]()
+    assert (src.category, src.rig) == registry.SOURCE_INFO["animal_layout_05"]
+    p = src.poses("val")
+    assert p.shape[1:] == (get_rig(src.rig).n, 3) and np.isfinite(p).all()
+    animal = {n for n in registry.LAYOUT_SOURCES if n.startswith("animal_layout_")}
+    assert len(animal) == registry.ANIMAL_LAYOUTS and animal <= set(registry.TRAIN_SOURCES)
+    assert not animal & set(registry.SOURCE_SETS["realworld_a"]), "arm A's config keeps its data"
+
+
+def test_anatomy_keeps_the_17_points_and_bends_the_legs_the_right_way():
+    from training.data.quadruped_anatomy import JOINTS, add_anatomy
+    from training.data.synthetic_animals import generate_quadrupeds
+    rng = np.random.default_rng(0)
+    p17 = generate_quadrupeds(200, rng)
+    p = add_anatomy(p17, rng)
+    assert p.shape == (200, len(JOINTS), 3) and np.isfinite(p).all()
+    np.testing.assert_array_equal(p[:, :17], p17)
+    at = {n: p[:, i] for i, n in enumerate(JOINTS)}
+    fwd = (at["left_shoulder"] + at["right_shoulder"] - at["left_hip"] - at["right_hip"]) / 2
+    ahead = lambda a, b: np.einsum("md,md->m", a - b, fwd)  # noqa: E731  (> 0: a ahead of b)
+
+    def off_line(point, top, end):  # point's offset from the line top-end along fwd, where
+        d = (end - top) / np.linalg.norm(end - top, axis=-1, keepdims=True)  # that is defined
+        v = point - top
+        across = np.abs(np.einsum("md,md->m", d, fwd / np.linalg.norm(fwd, axis=-1, keepdims=True))) < 0.9
+        return np.einsum("md,md->m", v - np.einsum("md,md->m", v, d)[:, None] * d, fwd)[across]
+    for s in ("left", "right"):
+        assert np.all(off_line(at[f"{s}_hock"], at[f"{s}_knee"], at[f"{s}_back_paw"]) <= 1e-6), \
+            "a hock sits behind its leg's line"
+        assert np.all(off_line(at[f"{s}_carpus"], at[f"{s}_elbow"], at[f"{s}_front_paw"]) >= -1e-6), \
+            "a carpus at or ahead of it"
+    assert np.all(ahead(at["tail_tip"], at["root_of_tail"]) < 0), "the tail trails"
+    assert np.all(ahead(at["head"], at["neck"]) > ahead(at["withers"], at["neck"])), "head ahead of withers"
+
+
+def test_quadruped28_is_a_tree_whose_sides_and_fronts_come_from_the_names():
+    from training.data.quadruped_anatomy import PARENTS
+    r = get_rig("quadruped28")
+    assert r.n == 28 and len(r.edges) == 27 and sum(p < 0 for p in PARENTS) == 1
+    side, front = dict(zip(r.joints, r.sides)), dict(zip(r.joints, r.fronts))
+    assert side["left_hock"] == -1 and side["right_carpus"] == 1 and side["mid_back"] == 0
+    assert front["tail_tip"] == -1 and front["nose"] == 1 and front["withers"] == 0
+
+
 # ------------------------------------------------------------------ realistic people
 def test_definitions_move_mirrored_points_mirrored_and_keep_the_eyes():
     p = _standing()

@@ -9,8 +9,10 @@ Held out of training (never in TRAIN_SOURCES):
   an arm the model never sees among the trained robot arms (users own many others).
 - source `deepmimic`: a real person on a real skeleton of its own (not the CMU rig), the
   unseen person of the real-world proxy (`training/data/realworld.py`).
-Layout sources (`human_layout_00..`, `quadruped_layout_00..`: random user-style rigs of a
-known body, see `layouts.py`) are, like the procedural ones, families counted apart.
+Layout sources (`human_layout_00..`, `quadruped_layout_00..`, `animal_layout_00..`: random
+user-style rigs of a known body, see `layouts.py`; the animal ones over quadrupeds with a spine,
+tail chain, carpi and hocks, `quadruped_anatomy.py`) are, like the procedural ones, families
+counted apart.
 Procedural sources (`procedural_creature_00..`, `procedural_object_00..`: random
 topologies, see `procedural.py`) are training sources; `NAMED_SOURCES` are the rest.
 User-format loaders (h36m, h3wb, amass) need the user's files; they are not here.
@@ -28,6 +30,8 @@ from training.data.layouts import LayoutSource, make_layout, parents_from_edges
 from training.data.mocap_npz import DEFAULT_DATA_DIR, MocapNpzSource
 from training.data.procedural import KINDS as PROCEDURAL_KINDS, category as procedural_category
 from training.data.procedural import procedural_source, rig_name, source_name as procedural_source_name
+from training.data.quadruped_anatomy import JOINTS as QUADRUPED28_JOINTS, PARENTS as QUADRUPED28_PARENTS
+from training.data.quadruped_anatomy import anatomical_quadruped_source
 from training.data.retarget import HUMAN36_JOINTS, HUMAN36_PARENTS
 from training.data.robots import ARMS, arm_source, legged_source
 from training.data.synthetic_animals import (bat_source, biped_source, bird_source, fish_source, insect_source,
@@ -71,6 +75,7 @@ def _realistic(rig: str, data_dir=None) -> PoseSource:
 
 HUMAN_LAYOUTS = 32       # random human layouts (user rigs) of the CMU people
 QUADRUPED_LAYOUTS = 16   # and of the wild quadrupeds
+ANIMAL_LAYOUTS = 16      # and of the quadrupeds with anatomy (spine, tail chain, carpi, hocks)
 
 
 def _human_layout(k: int, data_dir=None) -> PoseSource:
@@ -87,6 +92,12 @@ def _quadruped_layout(k: int) -> PoseSource:
     return LayoutSource(f"quadruped_layout_{k:02d}", layout, wild_quadruped_source(count=8000, seed=100 + k))
 
 
+def _animal_layout(k: int) -> PoseSource:
+    layout = make_layout(f"layout_animal_{k:02d}", "quadruped", QUADRUPED28_JOINTS, QUADRUPED28_PARENTS, k,
+                         seed=2, n_range=(10, 28))
+    return LayoutSource(f"animal_layout_{k:02d}", layout, anatomical_quadruped_source(seed=200 + k))
+
+
 PROCEDURAL_RIGS = 48          # random rigs per procedural kind
 _PROCEDURAL = {procedural_source_name(kind, k): (kind, k)
                for kind in PROCEDURAL_KINDS for k in range(PROCEDURAL_RIGS)}
@@ -95,7 +106,9 @@ _LAYOUTS = {**{f"human_layout_{k:02d}": ("person", f"layout_person_{k:02d}", par
                for k in range(HUMAN_LAYOUTS)},
             **{f"quadruped_layout_{k:02d}": ("quadruped", f"layout_quadruped_{k:02d}",
                                              partial(_quadruped_layout, k))
-               for k in range(QUADRUPED_LAYOUTS)}}
+               for k in range(QUADRUPED_LAYOUTS)},
+            **{f"animal_layout_{k:02d}": ("quadruped", f"layout_animal_{k:02d}", partial(_animal_layout, k))
+               for k in range(ANIMAL_LAYOUTS)}}
 LAYOUT_SOURCES = tuple(_LAYOUTS)
 
 SOURCES = {
@@ -168,6 +181,9 @@ _V12 = tuple(n for n in NAMED_SOURCES if (n not in HELD_OUT_SOURCES or n in HELD
 _PEOPLE = ("cmu_mocap_mocap26", "cmu_mocap_coco17", "cmu_mocap_h36m17", "human_variants_coco17",
            "human_variants_h36m17", "human_variants_coco_wholebody133")
 _HUMAN_LAYOUTS = tuple(n for n in LAYOUT_SOURCES if n.startswith("human_"))
+# Arm A of the real-world work (small_realworld.yaml): every training source before the animal
+# layouts, so that config keeps its data.
+_REALWORLD_A = tuple(n for n in TRAIN_SOURCES if n not in PROCEDURAL_SOURCES and not n.startswith("animal_layout_"))
 SOURCE_SETS = {"v2": _V2_NAMED,
                "v4": _V2_NAMED + ("franka_panda_urdf", "kuka_iiwa_urdf", "legged_robot17_urdf"),
                "v5": tuple(n for n in _V12 if n not in _V8_NEW),
@@ -175,7 +191,8 @@ SOURCE_SETS = {"v2": _V2_NAMED,
                "people": _PEOPLE,
                "people_realistic": _PEOPLE + _V13_NEW,
                "people_layouts": _PEOPLE + _HUMAN_LAYOUTS,
-               "people_realworld": _PEOPLE + _V13_NEW + _HUMAN_LAYOUTS}
+               "people_realworld": _PEOPLE + _V13_NEW + _HUMAN_LAYOUTS,
+               "realworld_a": _REALWORLD_A}
 
 # Any procedural rig number names a source, not only the PROCEDURAL_RIGS listed in SOURCES:
 # a config may train on more random topologies (TrainConfig.procedural_rigs).
