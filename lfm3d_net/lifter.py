@@ -106,8 +106,9 @@ def _resolve_model(model: str | Path | None, backend: str = "onnxruntime") -> Pa
 
     if model is None:
         return models.default_for(backend)
-    if isinstance(model, str) and models.shipped(model) and not Path(model).exists():
-        return models.shipped(model)
+    shipped = models.shipped(model) if isinstance(model, str) else None
+    if shipped and not Path(model).exists():
+        return shipped
     path = Path(model).expanduser()
     if path.suffix != ".onnx" and path.with_suffix(".onnx").is_file():
         path = path.with_suffix(".onnx")

@@ -59,7 +59,7 @@ while [[ $# -gt 0 ]]; do
     --no-export) DO_EXPORT=0; shift ;;
     --resume) RESUME=--resume; shift ;;
     --) shift; EXTRA=("$@"); break ;;
-    -h|--help) sed -n 2,28p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,23p "$0"; exit 0 ;;
     *) echo "gpu_job.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done

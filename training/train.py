@@ -217,6 +217,7 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
     chunk = cfg.batch_size // cfg.sources_per_step
     global_batch = cfg.batch_size * d.world_size
     t_start = time.perf_counter()
+    trained_s = lambda: trained_before_s + time.perf_counter() - t_start  # noqa: E731  (earlier runs too)
     train_time, train_samples, window_t, window_n = 0.0, 0, time.perf_counter(), 0
     last_val, last_val_step, stop_reason, loss_ema = None, -1, "steps", None
     model.train()
@@ -225,7 +226,7 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
         if step < cfg.warmup_steps:
             lr = cfg.lr * min(1.0, (step + 1) / max(cfg.warmup_steps, 1))
         elif cfg.schedule == "cosine":
-            lr = cosine_lr(cfg, step, trained_before_s + time.perf_counter() - t_start)
+            lr = cosine_lr(cfg, step, trained_s())
         else:
             lr = optimizer.param_groups[0]["lr"]
         optimizer.zero_grad(set_to_none=True)
@@ -297,7 +298,7 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
                         tb.add_scalar(k, float(v), step)
         if d.main and cfg.ckpt_every and step % cfg.ckpt_every == 0:
             save(out / "last", raw, cfg, step, {}, optimizer, plateau,
-                 {"best": best, "bad_evals": bad_evals, "trained_s": trained_before_s + time.perf_counter() - t_start})
+                 {"best": best, "bad_evals": bad_evals, "trained_s": trained_s()})
         if d.main and cfg.time_budget_min and time.perf_counter() - t_start > 60 * cfg.time_budget_min:
             stop, stop_reason = 1.0, "time_budget"
         stop, lr_now = _sync([stop, optimizer.param_groups[0]["lr"]], d, device)
@@ -315,13 +316,13 @@ def train(cfg: TrainConfig, resume: str | None = None) -> dict:
             if last_val["overall"]["mpjpe_pct"] < best:
                 best = last_val["overall"]["mpjpe_pct"]
                 save(out / "best", raw, cfg, step, {"val": last_val})
-        trained_s = trained_before_s + time.perf_counter() - t_start
+        trained_all = trained_s()
         save(out / "last", raw, cfg, step, {"val": last_val}, optimizer, plateau,
-             {"best": best, "bad_evals": bad_evals, "trained_s": trained_s})
+             {"best": best, "bad_evals": bad_evals, "trained_s": trained_all})
         summary = {"steps": step, "stop_reason": stop_reason, "world_size": d.world_size,
                    "device": str(device), "global_batch": global_batch,
                    "train_seconds": train_time, "wall_seconds": time.perf_counter() - t_start,
-                   "trained_seconds_all_runs": trained_s,
+                   "trained_seconds_all_runs": trained_all,
                    "train_samples_per_s": train_samples / max(train_time, 1e-9),
                    "best_val_mpjpe_pct": best, "final_val": last_val,
                    "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None}

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from training.data.urdf import axis_angle_matrices
+
 SKELETON = Path(__file__).with_name("dm_dog_skeleton.json")
 _TO_Y_UP = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])  # (x fwd, y left, z up) -> ours
 
@@ -119,14 +121,6 @@ def joint_ranges() -> np.ndarray:
     return np.radians([j["range"] for b in skeleton()["bodies"] for j in b["joints"]])
 
 
-def _axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    """(3,) axis, (M,) radians -> (M, 3, 3) rotations (Rodrigues)."""
-    axis = axis / np.linalg.norm(axis)  # the json keeps 6 decimals
-    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
-    s, c = np.sin(angle)[:, None, None], np.cos(angle)[:, None, None]
-    return np.eye(3) + s * k + (1 - c) * (k @ k)
-
-
 def forward(angles: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """(M, J) hinge angles (radians, `joint_ranges` order) -> body name -> (origin (M, 3),
     rotation (M, 3, 3)) in the xml's frame, the torso at its rest place and orientation.
@@ -141,7 +135,8 @@ def forward(angles: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             pt, pr = frames[b["parent"]]
             t, r = pt + pr @ np.array(b["pos"]), pr
         for j in b["joints"]:
-            rot = _axis_angle(np.array(j["axis"]), angles[:, k])
+            axis = np.array(j["axis"])
+            rot = axis_angle_matrices(axis / np.linalg.norm(axis), angles[:, k])  # the json keeps 6 decimals
             anchor = np.array(j["anchor"])
             t = t + np.einsum("mij,mj->mi", r, anchor - rot @ anchor)
             r = r @ rot

@@ -26,7 +26,9 @@ import numpy as np
 
 from lfm3d_net.rigs import Rig, _front_of, _from_parents, _side_of, get_rig, register_rig
 from training.data.base import GeneratorSource
+from training.data.retarget import _unit
 from training.data.synthetic_animals import SPECIES, WILD_SPECIES, _quadrupeds
+from training.data.synthetic_objects import _about_axis
 
 Q17 = get_rig("quadruped17").joints
 EXTRA = ("head", "withers", "mid_back", "croup", "chest", "tail_mid", "tail_tip",
@@ -46,14 +48,9 @@ register_rig(Rig("quadruped28", "quadruped", JOINTS, tuple(_from_parents(PARENTS
                  tuple(map(_side_of, JOINTS)), tuple(map(_front_of, JOINTS))))
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
-
-
 def _turn(v: np.ndarray, axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    """Rotate vectors v (m, 3) about unit axes (m, 3) by angles (m,) (Rodrigues)."""
-    c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
-    return v * c + np.cross(axis, v) * s + axis * np.sum(axis * v, -1, keepdims=True) * (1 - c)
+    """Rotate vectors v (m, 3) about unit axes (m, 3) by angles (m,)."""
+    return _about_axis(v[:, None], np.zeros_like(v), axis, angle)[:, 0]
 
 
 def _bend_point(top: np.ndarray, end: np.ndarray, along: np.ndarray, out: np.ndarray,

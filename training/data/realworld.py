@@ -174,6 +174,14 @@ _FULLBODY21_FROM = ("hip", "waist", "spine02", "neck", "head",
                     *(f"{s}_{j}" for s in ("l", "r")
                       for j in ("upperarm", "forearm", "hand", "mid1", "thigh", "calf", "foot", "toebase")))
 
+def _user_rig(name: str, category: str, joints: tuple, parent: dict) -> Rig:
+    """A user rig of named joints: an edge from each joint to its `parent` (child -> parent
+    names), sides and fronts from the names."""
+    idx = {n: i for i, n in enumerate(joints)}
+    edges = tuple((idx[parent[n]], idx[n]) for n in joints if n in parent)
+    return Rig(name, category, joints, edges, tuple(map(_side_of, joints)), tuple(map(_front_of, joints)))
+
+
 def fullbody21_rig() -> Rig:
     """The user rig FULLBODY21: edges along the body, sides and fronts from the names."""
     parent = {"spine_mid": "pelvis", "chest": "spine_mid", "neck": "chest", "head": "neck"}
@@ -181,10 +189,7 @@ def fullbody21_rig() -> Rig:
         parent.update({f"{s}_shoulder": "chest", f"{s}_elbow": f"{s}_shoulder",
                        f"{s}_wrist": f"{s}_elbow", f"{s}_hand": f"{s}_wrist", f"{s}_hip": "pelvis",
                        f"{s}_knee": f"{s}_hip", f"{s}_ankle": f"{s}_knee", f"{s}_toe": f"{s}_ankle"})
-    idx = {n: i for i, n in enumerate(FULLBODY21)}
-    edges = tuple((idx[parent[n]], idx[n]) for n in FULLBODY21 if n in parent)
-    return Rig("user_fullbody21", "person", FULLBODY21, edges,
-               tuple(map(_side_of, FULLBODY21)), tuple(map(_front_of, FULLBODY21)))
+    return _user_rig("user_fullbody21", "person", FULLBODY21, parent)
 
 
 def _cmu_rows(who: str, p: np.ndarray, clips: np.ndarray, alone: bool) -> list[HeldOutSet]:
@@ -219,11 +224,7 @@ DOG_SPREAD = 0.2
 def dog26_rig() -> Rig:
     """A user's 26-joint dog rig (`dm_dog.POINTS`): edges along the body, sides and fronts
     from the names."""
-    names = tuple(dm_dog.POINTS)
-    idx = {n: i for i, n in enumerate(names)}
-    edges = tuple((idx[p], idx[c]) for c, p in dm_dog.PARENT.items())
-    return Rig("user_dog26", "quadruped", names, edges, tuple(map(_side_of, names)),
-               tuple(map(_front_of, names)))
+    return _user_rig("user_dog26", "quadruped", tuple(dm_dog.POINTS), dm_dog.PARENT)
 
 
 def dm_dog_sets(seed: int = 0, spread: float = DOG_SPREAD) -> list[HeldOutSet]:
